@@ -1,0 +1,110 @@
+"""Citations of stored references: CSL styles through references.cite, and file exports."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, select
+
+from kb.models import Reference
+from kb.records import record_of
+from references import cite as csl
+from references import formats
+from references.record import Record
+from references.styles import ALIASES, StyleInfo, find_styles, resolve_style
+
+CSL_FORMATS = ("text", "html")
+FILE_FORMATS = {"bibtex": "bib", "ris": "ris", "csl-json": "csl-json"}
+FORMATS = CSL_FORMATS + tuple(FILE_FORMATS)
+
+# The styles a chooser offers first; any other style is found by name.
+COMMON_STYLES = (
+    "apa",
+    "american-medical-association",
+    "nlm-citation-sequence",
+    "chicago-author-date",
+    "harvard-cite-them-right",
+    "modern-language-association",
+    "ieee",
+)
+
+
+class UnknownKeys(LookupError):
+    """Some citation keys are not in the library."""
+
+    def __init__(self, keys: Sequence[str]):
+        self.keys = list(keys)
+        super().__init__(f"not in the library: {', '.join(self.keys)}")
+
+
+class UnknownFormat(ValueError):
+    def __init__(self, fmt: str):
+        super().__init__(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+
+
+@dataclass
+class Citation:
+    """Formatted citations of some references in one style and format."""
+
+    keys: list[str]
+    style: StyleInfo | None
+    fmt: str
+    entries: list[str] = field(default_factory=list)
+    in_text: str = ""
+
+    @property
+    def text(self) -> str:
+        """Return the whole document: one entry per line, or the export file."""
+        if self.fmt in FILE_FORMATS:
+            return self.entries[0] if self.entries else ""
+        return "\n".join(self.entries) + ("\n" if self.entries else "")
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "keys": self.keys,
+            "style": self.style.name if self.style else None,
+            "style_title": self.style.title if self.style else None,
+            "format": self.fmt,
+            "entries": self.entries,
+            "citation": self.in_text,
+            "text": self.text,
+        }
+
+
+def load_references(session: Session, keys: Sequence[str]) -> list[Reference]:
+    """Return the references with these keys, in the order given; raise UnknownKeys."""
+    wanted = list(dict.fromkeys(k.strip() for k in keys if k and k.strip()))
+    rows = {r.key: r for r in session.exec(select(Reference).where(Reference.key.in_(wanted)))}
+    missing = [k for k in wanted if k not in rows]
+    if missing:
+        raise UnknownKeys(missing)
+    return [rows[k] for k in wanted]
+
+
+def cite_references(references: Sequence[Reference], style: str = "apa", fmt: str = "text") -> Citation:
+    """Format references in a CSL style (text, html) or as a file (bibtex, ris, csl-json)."""
+    if fmt not in FORMATS:
+        raise UnknownFormat(fmt)
+    keys = [r.key for r in references]
+    records: list[Record] = [record_of(r) for r in references]
+    if fmt in FILE_FORMATS:
+        return Citation(keys, None, fmt, [formats.write(records, FILE_FORMATS[fmt])] if records else [])
+    info = resolve_style(style)
+    versions = [str(r.version) for r in references]
+    entries = csl.format_bibliography(records, style=style, fmt=fmt, versions=versions)
+    in_text = csl.format_citation(records, style=style, fmt=fmt, versions=versions) if records else ""
+    return Citation(keys, info, fmt, entries, in_text)
+
+
+def cite(session: Session, keys: Sequence[str], style: str = "apa", fmt: str = "text") -> Citation:
+    """Format the references with these keys (see ``cite_references``)."""
+    return cite_references(load_references(session, keys), style, fmt)
+
+
+def style_choices() -> list[StyleInfo]:
+    """Return the common styles, for a chooser."""
+    return [resolve_style(name) for name in COMMON_STYLES]
+
+
+__all__ = ["ALIASES", "Citation", "UnknownKeys", "cite", "find_styles", "style_choices"]

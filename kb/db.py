@@ -1,0 +1,87 @@
+"""The one owner of the database engine: it creates it and hands out sessions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, create_engine, select
+
+from kb import models
+from kb.config import Settings
+
+
+@lru_cache(maxsize=8)
+def engine_for(database_url: str) -> Engine:
+    """Return the engine for a database URL, created once per process."""
+    if database_url.startswith("sqlite"):
+        engine = create_engine(database_url, connect_args={"check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.close()
+
+        return engine
+    return create_engine(database_url, pool_pre_ping=True)
+
+
+def engine(settings: Settings) -> Engine:
+    if settings.is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return engine_for(settings.database_url)
+
+
+def create_schema(settings: Settings) -> None:
+    """Create the tables that do not exist yet."""
+    SQLModel.metadata.create_all(engine(settings))
+
+
+def drop_schema(settings: Settings) -> None:
+    SQLModel.metadata.drop_all(engine(settings))
+
+
+def store_exists(settings: Settings) -> bool:
+    """Tell whether the store has been created (its tables exist)."""
+    if settings.is_sqlite and not (settings.data_dir / "kb.sqlite3").exists():
+        return False
+    from sqlalchemy import inspect
+
+    return inspect(engine(settings)).has_table("reference")
+
+
+@contextmanager
+def session_scope(settings: Settings) -> Iterator[Session]:
+    """Yield a session that commits on success and rolls back on any error."""
+    with Session(engine(settings), expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def generation(session: Session) -> int:
+    """Return the store's generation: a number bumped by every write."""
+    row = session.get(models.StoreMeta, "generation")
+    return int(row.value) if row else 0
+
+
+def bump_generation(session: Session) -> int:
+    """Advance the store's generation by one and return the new value."""
+    row = session.get(models.StoreMeta, "generation")
+    value = (int(row.value) if row else 0) + 1
+    if row:
+        row.value = str(value)
+    else:
+        session.add(models.StoreMeta(name="generation", value=str(value)))
+    return value
+
+
+__all__ = ["engine", "create_schema", "session_scope", "generation", "bump_generation", "select"]

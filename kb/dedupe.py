@@ -1,0 +1,84 @@
+"""Find the stored reference an incoming record duplicates: DOI, then PMID, then title."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from rapidfuzz import fuzz
+from sqlmodel import Session, select
+
+from kb.models import Reference
+from references.identifiers import doi_key, first_author_key, normalise_pmid, title_key
+from references.record import Record, year_of
+
+# Two folded titles this similar, with the same year and first author, are one work: it
+# catches a dropped subtitle colon or a typo, not two papers of a series (those differ more).
+FUZZY_TITLE_SCORE = 94.0
+
+
+class DuplicateFinder:
+    """An in-memory map from identifiers and title keys to citation keys."""
+
+    def __init__(self) -> None:
+        self.by_doi: dict[str, str] = {}
+        self.by_pmid: dict[str, str] = {}
+        self.by_title: dict[tuple[str, int | None, str], str] = {}
+        # (year, first author) -> [(folded title, key)] for the fuzzy pass
+        self.buckets: dict[tuple[int | None, str], list[tuple[str, str]]] = defaultdict(list)
+        self.doi_of: dict[str, str] = {}
+
+    @classmethod
+    def from_store(cls, session: Session) -> DuplicateFinder:
+        finder = cls()
+        rows = session.exec(
+            select(Reference.key, Reference.doi, Reference.pmid, Reference.title, Reference.year, Reference.authors)
+        )
+        for key, doi, pmid, title, year, authors in rows:
+            finder.add({"DOI": doi, "PMID": pmid, "title": title, "issued": _issued(year), "author": authors}, key)
+        return finder
+
+    def add(self, record: Record, key: str) -> None:
+        """Remember a record under its citation key."""
+        if doi := doi_key(record.get("DOI")):
+            self.by_doi.setdefault(doi, key)
+            self.doi_of[key] = doi
+        if pmid := normalise_pmid(record.get("PMID")):
+            self.by_pmid.setdefault(pmid, key)
+        title = title_key(record)
+        if title:
+            year, author = year_of(record), first_author_key(record)
+            self.by_title.setdefault((title, year, author), key)
+            self.buckets[(year, author)].append((title, key))
+
+    def find(self, record: Record) -> str | None:
+        """Return the key of the reference this record duplicates, or None."""
+        doi = doi_key(record.get("DOI"))
+        if doi and doi in self.by_doi:
+            return self.by_doi[doi]
+        pmid = normalise_pmid(record.get("PMID"))
+        if pmid and pmid in self.by_pmid:
+            return self.by_pmid[pmid]
+        title = title_key(record)
+        if not title:
+            return None
+        year, author = year_of(record), first_author_key(record)
+        exact = self.by_title.get((title, year, author))
+        if exact and not self._other_doi(exact, doi):
+            return exact
+        best, best_score = None, FUZZY_TITLE_SCORE
+        for other, key in self.buckets.get((year, author), ()):
+            if self._other_doi(key, doi):
+                continue  # same title, another DOI: an erratum, a reply or a reprint
+            score = fuzz.ratio(title, other)
+            if score >= best_score:
+                best, best_score = key, score
+        return best
+
+
+    def _other_doi(self, key: str, doi: str | None) -> bool:
+        known = self.doi_of.get(key)
+        return bool(doi and known and known != doi)
+
+
+def _issued(year: int | None) -> dict | None:
+    return {"date-parts": [[year]]} if year else None

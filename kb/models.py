@@ -1,0 +1,115 @@
+"""The entities of the knowledge base: Reference, Condition, Modality and Evidence."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, Relationship, SQLModel
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class EvidenceModalityLink(SQLModel, table=True):
+    """Which modalities one evidence row tested."""
+
+    evidence_id: int | None = Field(default=None, foreign_key="evidence.id", primary_key=True)
+    modality_id: int | None = Field(default=None, foreign_key="modality.id", primary_key=True)
+
+
+class ConditionBase(SQLModel):
+    slug: str = Field(index=True, unique=True)
+    name: str
+    aliases: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    body_region: str = ""
+    description: str = ""
+
+
+class Condition(ConditionBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    evidence: list["Evidence"] = Relationship(back_populates="condition")
+
+
+class ModalityBase(SQLModel):
+    slug: str = Field(index=True, unique=True)
+    name: str
+    aliases: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    description: str = ""
+
+
+class Modality(ModalityBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    evidence: list["Evidence"] = Relationship(
+        back_populates="modalities", link_model=EvidenceModalityLink
+    )
+
+
+class ReferenceBase(SQLModel):
+    key: str = Field(index=True, unique=True)  # the citation key; stable once given
+    type: str = "article-journal"  # the CSL type
+    title: str = ""
+    # Ordered CSL names: {"family", "given", ...} or {"literal"} for organisations.
+    authors: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    container_title: str = ""
+    publisher: str = ""
+    year: int | None = Field(default=None, index=True)
+    issued: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    accessed: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    volume: str = ""
+    issue: str = ""
+    page: str = ""
+    doi: str | None = Field(default=None, index=True)  # as printed; compared lower-cased
+    pmid: str | None = Field(default=None, index=True)
+    pmcid: str | None = None
+    url: str = ""
+    keywords: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    language: str = ""
+    abstract: str = ""
+    design: str = Field(default="", index=True)
+    size: int | None = None
+    size_unit: str = ""  # participants, or studies for a review
+    # Every other CSL or source field, so that a merge or an export never loses one.
+    extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    # Curation facts: verified_from, gaps, notes, seed.
+    curation: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+
+
+class Reference(ReferenceBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    created: datetime = Field(default_factory=_now)
+    updated: datetime = Field(default_factory=_now)
+    version: int = 1  # bumped on every change; citation caches key on it
+    evidence: list["Evidence"] = Relationship(
+        back_populates="reference",
+        sa_relationship_kwargs={"cascade": "all, delete-orphan", "order_by": "Evidence.position"},
+    )
+
+
+class Evidence(SQLModel, table=True):
+    """One claim of one reference about one condition."""
+
+    __table_args__ = (UniqueConstraint("reference_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference_id: int = Field(foreign_key="reference.id", index=True)
+    condition_id: int = Field(foreign_key="condition.id", index=True)
+    position: int = 0  # order of the rows within the reference
+    finding: str  # supports, mixed, no-difference, insufficient, harm
+    outcome: str = ""
+    summary: str = ""
+
+    reference: Reference = Relationship(back_populates="evidence")
+    condition: Condition = Relationship(back_populates="evidence")
+    modalities: list[Modality] = Relationship(
+        back_populates="evidence", link_model=EvidenceModalityLink
+    )
+
+
+class StoreMeta(SQLModel, table=True):
+    """Facts about the store itself, such as its generation (bumped on every write)."""
+
+    name: str = Field(primary_key=True)
+    value: str

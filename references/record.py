@@ -1,0 +1,101 @@
+"""The record model: one citable work as a CSL-JSON item.
+
+A record is a plain ``dict`` shaped like a CSL-JSON item (https://citeproc-js.readthedocs.io/en/latest/csl-json/markup.html):
+``id`` is the citation key, ``type`` the CSL type, ``author`` a list of names
+(``{"family", "given", "non-dropping-particle", "dropping-particle", "suffix"}`` or
+``{"literal"}``), ``issued`` / ``accessed`` as ``{"date-parts": [[y, m, d]]}``,
+and ``DOI``, ``PMID``, ``PMCID``, ``URL`` in CSL's spelling. Fields CSL has no
+variable for keep their source name in lower case (``keywords`` as a list of
+strings, ``language``, ``abstract``). Readers return records and failures;
+they never drop an entry silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+Record = dict[str, Any]
+
+# CSL name parts, in the order a display name is built from.
+NAME_PARTS = ("given", "dropping-particle", "non-dropping-particle", "family", "suffix", "literal")
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An entry a reader could not turn into a record."""
+
+    file: str
+    line: int  # 1-based line where the entry starts
+    key: str | None  # the entry's key or id when one could be read
+    error: str  # what is wrong, in one line
+    raw: str = ""  # the entry's raw text
+
+    def message(self) -> str:
+        """Return the one-line message shown to a person."""
+        where = f"{self.file}:{self.line}"
+        entry = f" entry {self.key!r}" if self.key else ""
+        return f"{where}:{entry} {self.error}".replace(":  ", ": ")
+
+    def as_json(self) -> dict[str, Any]:
+        return {"file": self.file, "line": self.line, "key": self.key, "error": self.error}
+
+
+@dataclass
+class ReadResult:
+    """What a reader made of one file: the records and the entries it could not read."""
+
+    records: list[Record] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    format: str = ""
+
+    def extend(self, other: ReadResult) -> None:
+        self.records.extend(other.records)
+        self.failures.extend(other.failures)
+
+
+class FormatError(Exception):
+    """A whole file cannot be read (wrong encoding, not this format, a directory, too large)."""
+
+    def __init__(self, file: str, error: str, line: int = 1, key: str | None = None):
+        self.failure = Failure(file=file, line=line, key=key, error=error)
+        super().__init__(self.failure.message())
+
+
+def year_of(record: Record) -> int | None:
+    """Return the year the work was issued, or None."""
+    issued = record.get("issued") or {}
+    parts = issued.get("date-parts") or []
+    if parts and parts[0] and parts[0][0] not in (None, ""):
+        try:
+            return int(parts[0][0])
+        except (TypeError, ValueError):
+            return None
+    raw = issued.get("raw") or issued.get("literal")
+    if raw:
+        import re
+
+        m = re.search(r"\b(1[5-9]\d\d|20\d\d)\b", str(raw))
+        if m:
+            return int(m.group(1))
+    return None
+
+
+def name_text(name: dict[str, Any]) -> str:
+    """Return a person's or organisation's name as 'Given Particle Family'."""
+    if name.get("literal"):
+        return str(name["literal"])
+    parts = [name.get(p) for p in ("given", "dropping-particle", "non-dropping-particle", "family")]
+    text = " ".join(str(p) for p in parts if p)
+    if name.get("suffix"):
+        text += f", {name['suffix']}"
+    return text
+
+
+def family_of(name: dict[str, Any]) -> str:
+    """Return the name a list is sorted and matched by (the family name or the literal)."""
+    if name.get("literal"):
+        return str(name["literal"])
+    particle = name.get("non-dropping-particle")
+    family = str(name.get("family") or "")
+    return f"{particle} {family}" if particle else family
