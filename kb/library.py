@@ -22,7 +22,7 @@ from kb import index as search_index
 from kb.config import CONTENT_DIR, Settings
 from kb.dedupe import DuplicateFinder
 from kb.keys import is_valid_key, make_key, unique_key
-from kb.models import Condition, Evidence, Modality, Reference, _now
+from kb.models import Condition, Evidence, EvidenceModalityLink, Modality, Reference, _now
 from kb.records import record_of, reference_fields
 from references import formats
 from references.record import Failure, FormatError, ReadResult, Record
@@ -144,9 +144,12 @@ def _apply_evidence(session: Session, reference: Reference, rows: list[dict[str,
             finding=row["finding"],
             outcome=row.get("outcome", ""),
             summary=row.get("summary", ""),
-            modalities=[vocabulary.modalities[s] for s in row.get("modalities") or []],
         )
         reference.evidence.append(evidence)
+        session.flush()  # the link rows need the evidence id
+        for position, slug in enumerate(row.get("modalities") or []):
+            modality_id = vocabulary.modalities[slug].id
+            session.add(EvidenceModalityLink(evidence_id=evidence.id, modality_id=modality_id, position=position))
         have.add(ident)
         added = True
     return added
@@ -334,8 +337,15 @@ def evidence_row(evidence: Evidence) -> dict[str, Any]:
 
 def export_content(session: Session, folder: Path) -> list[Path]:
     """Write the store into a content folder (library.bib, evidence.toml, ...)."""
-    conditions = [c.model_dump(exclude={"id"}) for c in session.exec(select(Condition).order_by(Condition.id))]
-    modalities = [m.model_dump(exclude={"id"}) for m in session.exec(select(Modality).order_by(Modality.id))]
+    conditions = [
+        {"slug": c.slug, "name": c.name, "aliases": c.aliases, "body_region": c.body_region,
+         "description": c.description}
+        for c in session.exec(select(Condition).order_by(Condition.id))
+    ]
+    modalities = [
+        {"slug": m.slug, "name": m.name, "aliases": m.aliases, "description": m.description}
+        for m in session.exec(select(Modality).order_by(Modality.id))
+    ]
     content = content_files.Content(
         records=export_records(session, with_kb=True), conditions=conditions, modalities=modalities
     )

@@ -1,6 +1,9 @@
-"""The entities of the knowledge base: Reference, Condition, Modality and Evidence."""
+"""The entities of the knowledge base: Reference, Condition, Modality and Evidence.
 
-from __future__ import annotations
+No `from __future__ import annotations` here: SQLModel resolves relationship annotations at
+class creation.
+"""
+
 
 from datetime import datetime, timezone
 from typing import Any
@@ -10,7 +13,7 @@ from sqlmodel import Field, Relationship, SQLModel
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(timezone.utc)
 
 
 class EvidenceModalityLink(SQLModel, table=True):
@@ -18,6 +21,7 @@ class EvidenceModalityLink(SQLModel, table=True):
 
     evidence_id: int | None = Field(default=None, foreign_key="evidence.id", primary_key=True)
     modality_id: int | None = Field(default=None, foreign_key="modality.id", primary_key=True)
+    position: int = 0  # the order the curator listed the modalities in
 
 
 class ConditionBase(SQLModel):
@@ -104,7 +108,9 @@ class Evidence(SQLModel, table=True):
     reference: Reference = Relationship(back_populates="evidence")
     condition: Condition = Relationship(back_populates="evidence")
     modalities: list[Modality] = Relationship(
-        back_populates="evidence", link_model=EvidenceModalityLink
+        back_populates="evidence",
+        link_model=EvidenceModalityLink,
+        sa_relationship_kwargs={"order_by": "EvidenceModalityLink.position", "viewonly": True},
     )
 
 
