@@ -7,6 +7,8 @@ so a bad entry becomes a Failure and never takes its neighbours down with it.
 
 from __future__ import annotations
 
+import copy
+
 import re
 from typing import Any
 
@@ -140,7 +142,21 @@ def read(text: str, file: str = "<text>") -> ReadResult:
             result.failures.append(
                 Failure(file, line, None, "text outside any entry looks like a field", block.raw)
             )
+    _inherit_crossrefs(result.records)
     return result
+
+
+def _inherit_crossrefs(records: list[Record]) -> None:
+    """Fill an entry's missing fields from the entry its ``crossref`` names, as BibTeX does."""
+    by_key = {str(r.get("id", "")).lower(): r for r in records}
+    for record in records:
+        target = str((record.get("custom") or {}).get("crossref", "")).strip("{}\\\" ").lower()
+        parent = by_key.get(target)
+        if parent is None or parent is record:
+            continue
+        for name, value in parent.items():
+            if name not in ("id", "custom", "type") and name not in record:
+                record[name] = copy.deepcopy(value)
 
 
 def _strings(blocks: list[Any]) -> dict[str, str]:

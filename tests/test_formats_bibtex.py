@@ -98,3 +98,15 @@ def test_misc_with_url_is_a_webpage_and_custom_fields_survive() -> None:
     assert record["accessed"] == {"date-parts": [[2020, 1, 5]]}
     again = bibtex.read(bibtex.write([record])).records[0]
     assert again == record
+
+
+def test_crossref_fills_missing_fields_from_its_parent() -> None:
+    text = (
+        "@inproceedings{child, crossref = {proc}, author = {Doe, Jane}, title = {A paper}, pages = {1--2}}\n"
+        "@proceedings{proc, title = {Proceedings of Massage}, year = {2020}, publisher = {Pub}}\n"
+    )
+    result = bibtex.read(text)
+    child = next(r for r in result.records if r["id"] == "child")
+    assert child["title"] == "A paper"  # its own field wins
+    assert child["issued"] == {"date-parts": [[2020]]}
+    assert child["publisher"] == "Pub"
