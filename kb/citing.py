@@ -82,18 +82,24 @@ def load_references(session: Session, keys: Sequence[str]) -> list[Reference]:
     return [rows[k] for k in wanted]
 
 
-def cite_references(references: Sequence[Reference], style: str = "apa", fmt: str = "text") -> Citation:
+def cite_references(
+    references: Sequence[Reference], style: str = "apa", fmt: str = "text"
+) -> Citation:
     """Format references in a CSL style (text, html) or as a file (bibtex, ris, csl-json)."""
     if fmt not in FORMATS:
         raise UnknownFormat(fmt)
     keys = [r.key for r in references]
     records: list[Record] = [record_of(r) for r in references]
     if fmt in FILE_FORMATS:
-        return Citation(keys, None, fmt, [formats.write(records, FILE_FORMATS[fmt])] if records else [])
+        return Citation(
+            keys, None, fmt, [formats.write(records, FILE_FORMATS[fmt])] if records else []
+        )
     info = resolve_style(style)
     versions = [str(r.version) for r in references]
     entries = csl.format_bibliography(records, style=style, fmt=fmt, versions=versions)
-    in_text = csl.format_citation(records, style=style, fmt=fmt, versions=versions) if records else ""
+    in_text = (
+        csl.format_citation(records, style=style, fmt=fmt, versions=versions) if records else ""
+    )
     return Citation(keys, info, fmt, entries, in_text)
 
 

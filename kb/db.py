@@ -84,4 +84,4 @@ def bump_generation(session: Session) -> int:
     return value
 
 
-__all__ = ["engine", "create_schema", "session_scope", "generation", "bump_generation", "select"]
+__all__ = ["bump_generation", "create_schema", "engine", "generation", "select", "session_scope"]

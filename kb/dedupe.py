@@ -31,10 +31,26 @@ class DuplicateFinder:
     def from_store(cls, session: Session) -> DuplicateFinder:
         finder = cls()
         rows = session.exec(
-            select(Reference.key, Reference.doi, Reference.pmid, Reference.title, Reference.year, Reference.authors)
+            select(
+                Reference.key,
+                Reference.doi,
+                Reference.pmid,
+                Reference.title,
+                Reference.year,
+                Reference.authors,
+            )
         )
         for key, doi, pmid, title, year, authors in rows:
-            finder.add({"DOI": doi, "PMID": pmid, "title": title, "issued": _issued(year), "author": authors}, key)
+            finder.add(
+                {
+                    "DOI": doi,
+                    "PMID": pmid,
+                    "title": title,
+                    "issued": _issued(year),
+                    "author": authors,
+                },
+                key,
+            )
         return finder
 
     def add(self, record: Record, key: str) -> None:
@@ -73,7 +89,6 @@ class DuplicateFinder:
             if score >= best_score:
                 best, best_score = key, score
         return best
-
 
     def _other_doi(self, key: str, doi: str | None) -> bool:
         known = self.doi_of.get(key)

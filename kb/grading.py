@@ -75,7 +75,10 @@ RULE_TEXT: list[tuple[str, str]] = [
     ("mixed", "level 1-2 rows disagree (one finds mixed results, or some support and some do not)"),
     ("limited", "support only from level 3-5 rows, or from a single level 1-2 row"),
     ("no benefit shown", "level 1-2 rows find no difference (or harm) and none finds supports"),
-    ("insufficient", "nothing above applies (including reviews that call the evidence insufficient)"),
+    (
+        "insufficient",
+        "nothing above applies (including reviews that call the evidence insufficient)",
+    ),
 ]
 
 LEVEL_TEXT: list[tuple[int, str]] = [
@@ -152,7 +155,8 @@ def grade(rows: Iterable[Row]) -> Grade:
         )
     if negative and not strong["supports"]:
         return result(
-            "no-benefit-shown", f"{negative} level 1-2 studies find no difference and none finds support"
+            "no-benefit-shown",
+            f"{negative} level 1-2 studies find no difference and none finds support",
         )
     if strong["supports"] == 1 or weak["supports"]:
         if strong["supports"] == 1:

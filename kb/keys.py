@@ -11,8 +11,33 @@ KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_:.\-+/]{0,99}$")
 
 # Words a key skips, as Google Scholar and Better BibTeX do.
 _STOPWORDS = frozenset(
-    "a an the of on in at to for and or with by from as is are do does effect effects"
-    " into its their be".split()
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "on",
+        "in",
+        "at",
+        "to",
+        "for",
+        "and",
+        "or",
+        "with",
+        "by",
+        "from",
+        "as",
+        "is",
+        "are",
+        "do",
+        "does",
+        "effect",
+        "effects",
+        "into",
+        "its",
+        "their",
+        "be",
+    ]
 )
 
 

@@ -38,7 +38,11 @@ class ImportRejected(Exception):
         self.report = report
         first = report.rejected[0].message() if report.rejected else "nothing to import"
         more = len(report.rejected) - 1
-        tail = f" (and {more} more rejected; nothing was imported)" if more > 0 else " (nothing was imported)"
+        tail = (
+            f" (and {more} more rejected; nothing was imported)"
+            if more > 0
+            else " (nothing was imported)"
+        )
         super().__init__(first + tail)
 
 
@@ -130,7 +134,9 @@ def check_record(record: Record, vocabulary: Vocabulary) -> str | None:
 # --- writing -----------------------------------------------------------------------------
 
 
-def _apply_evidence(session: Session, reference: Reference, rows: list[dict[str, Any]], vocabulary: Vocabulary) -> bool:
+def _apply_evidence(
+    session: Session, reference: Reference, rows: list[dict[str, Any]], vocabulary: Vocabulary
+) -> bool:
     """Add the evidence rows the reference does not carry yet; return whether any was added."""
     have = {(e.condition.slug, e.finding, e.outcome) for e in reference.evidence}
     added = False
@@ -149,7 +155,11 @@ def _apply_evidence(session: Session, reference: Reference, rows: list[dict[str,
         session.flush()  # the link rows need the evidence id
         for position, slug in enumerate(row.get("modalities") or []):
             modality_id = vocabulary.modalities[slug].id
-            session.add(EvidenceModalityLink(evidence_id=evidence.id, modality_id=modality_id, position=position))
+            session.add(
+                EvidenceModalityLink(
+                    evidence_id=evidence.id, modality_id=modality_id, position=position
+                )
+            )
         have.add(ident)
         added = True
     return added
@@ -266,13 +276,17 @@ def import_paths(
 ) -> ImportReport:
     """Read files and import their records (see ``import_records``)."""
     records, failures = read_files(paths)
-    return import_records(settings, records, failures, dry_run=dry_run, skip_bad=skip_bad, progress=progress)
+    return import_records(
+        settings, records, failures, dry_run=dry_run, skip_bad=skip_bad, progress=progress
+    )
 
 
 # --- the vocabulary and the content folder ------------------------------------------------
 
 
-def load_vocabulary(session: Session, conditions: Iterable[dict[str, Any]], modalities: Iterable[dict[str, Any]]) -> None:
+def load_vocabulary(
+    session: Session, conditions: Iterable[dict[str, Any]], modalities: Iterable[dict[str, Any]]
+) -> None:
     """Add or update conditions and modalities by slug."""
     for model, items in ((Condition, conditions), (Modality, modalities)):
         existing = {row.slug: row for row in session.exec(select(model))}
@@ -286,7 +300,13 @@ def load_vocabulary(session: Session, conditions: Iterable[dict[str, Any]], moda
                     setattr(row, name, value)
 
 
-def init(settings: Settings, *, reset: bool = False, folder: Path = CONTENT_DIR, progress: Progress | None = None) -> ImportReport:
+def init(
+    settings: Settings,
+    *,
+    reset: bool = False,
+    folder: Path = CONTENT_DIR,
+    progress: Progress | None = None,
+) -> ImportReport:
     """Create the store, load a content folder into it and build the index."""
     if reset:
         db.drop_schema(settings)
@@ -338,8 +358,13 @@ def evidence_row(evidence: Evidence) -> dict[str, Any]:
 def export_content(session: Session, folder: Path) -> list[Path]:
     """Write the store into a content folder (library.bib, evidence.toml, ...)."""
     conditions = [
-        {"slug": c.slug, "name": c.name, "aliases": c.aliases, "body_region": c.body_region,
-         "description": c.description}
+        {
+            "slug": c.slug,
+            "name": c.name,
+            "aliases": c.aliases,
+            "body_region": c.body_region,
+            "description": c.description,
+        }
         for c in session.exec(select(Condition).order_by(Condition.id))
     ]
     modalities = [

@@ -4,8 +4,7 @@ No `from __future__ import annotations` here: SQLModel resolves relationship ann
 class creation.
 """
 
-
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint
@@ -13,7 +12,7 @@ from sqlmodel import Field, Relationship, SQLModel
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class EvidenceModalityLink(SQLModel, table=True):

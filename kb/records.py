@@ -23,7 +23,15 @@ _STRING_FIELDS = {
     "abstract": "abstract",
 }
 _HANDLED = set(_STRING_FIELDS) | {
-    "id", "author", "issued", "accessed", "DOI", "PMID", "PMCID", "keywords", "kb",
+    "id",
+    "author",
+    "issued",
+    "accessed",
+    "DOI",
+    "PMID",
+    "PMCID",
+    "keywords",
+    "kb",
 }
 # Curation facts carried in a record's ``kb`` block (shared/data's shape) or evidence.toml.
 CURATION_FIELDS = ("seed", "verified_from", "gaps", "notes")
@@ -39,7 +47,9 @@ def _text(value: Any) -> str:
 
 def reference_fields(record: Record) -> dict[str, Any]:
     """Return the Reference column values a record carries (not the key, not evidence)."""
-    fields: dict[str, Any] = {column: _text(record.get(name)) for name, column in _STRING_FIELDS.items()}
+    fields: dict[str, Any] = {
+        column: _text(record.get(name)) for name, column in _STRING_FIELDS.items()
+    }
     fields["type"] = fields["type"] or "article-journal"
     fields["authors"] = copy.deepcopy(record.get("author") or [])
     fields["issued"] = copy.deepcopy(record.get("issued")) or None
@@ -60,7 +70,9 @@ def reference_fields(record: Record) -> dict[str, Any]:
         fields["size"] = int(meta["n"])
     if meta.get("n_unit"):
         fields["size_unit"] = meta["n_unit"]
-    curation = {k: copy.deepcopy(meta[k]) for k in CURATION_FIELDS if meta.get(k) not in (None, [], "")}
+    curation = {
+        k: copy.deepcopy(meta[k]) for k in CURATION_FIELDS if meta.get(k) not in (None, [], "")
+    }
     if curation:
         fields["curation"] = curation
     return fields

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from kb.config import Settings, settings as make_settings
+from kb.config import Settings
+from kb.config import settings as make_settings
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -52,8 +52,18 @@ def test_every_command_has_help_with_an_example(name: str) -> None:
 
 
 def test_the_interface_commands_exist() -> None:
-    assert set(command_names()) >= {"init", "import", "export", "search", "cite", "styles",
-                                    "check-refs", "serve", "reindex", "doctor"}
+    assert set(command_names()) >= {
+        "init",
+        "import",
+        "export",
+        "search",
+        "cite",
+        "styles",
+        "check-refs",
+        "serve",
+        "reindex",
+        "doctor",
+    }
 
 
 def test_init_creates_the_store_and_refuses_to_run_twice(empty_settings: Settings) -> None:
@@ -76,10 +86,15 @@ def test_init_reset_asks_first(settings: Settings) -> None:
 def test_commands_without_a_store_say_what_to_do(empty_settings: Settings) -> None:
     result = run(empty_settings, "export")
     assert result.exit_code == 1
-    assert result.output.strip() == f"Error: no store at {empty_settings.data_dir}: run `kb init` first"
+    assert (
+        result.output.strip()
+        == f"Error: no store at {empty_settings.data_dir}: run `kb init` first"
+    )
 
 
-def test_export_csl_json_lists_every_shipped_reference(settings: Settings, shared_data: Path) -> None:
+def test_export_csl_json_lists_every_shipped_reference(
+    settings: Settings, shared_data: Path
+) -> None:
     result = run(settings, "export", "--format", "csl-json")
     assert result.exit_code == 0
     items = {item["id"]: item for item in json.loads(result.output)}
@@ -94,7 +109,11 @@ def test_export_to_a_folder_writes_content_files(settings: Settings, tmp_path: P
     result = run(settings, "export", str(tmp_path / "out"))
     assert result.exit_code == 0
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
-        "conditions.toml", "evidence.toml", "library.bib", "modalities.toml"]
+        "conditions.toml",
+        "evidence.toml",
+        "library.bib",
+        "modalities.toml",
+    ]
 
 
 @pytest.mark.parametrize("fmt", ["bib", "ris", "csl-json"])
@@ -135,11 +154,20 @@ def test_dry_run_writes_nothing(settings: Settings, tmp_path: Path) -> None:
 
 def test_merge_fills_missing_fields_and_keeps_the_key(settings: Settings, tmp_path: Path) -> None:
     path = tmp_path / "sherman.json"
-    path.write_text(json.dumps([{
-        "id": "someOtherKey", "type": "article-journal", "DOI": "10.1097/ajp.0b013e31818b7912",
-        "title": "Randomized trial of therapeutic massage for chronic neck pain",
-        "abstract": "An abstract the shipped record lacks.", "ISSN": "0749-8047",
-    }]))
+    path.write_text(
+        json.dumps(
+            [
+                {
+                    "id": "someOtherKey",
+                    "type": "article-journal",
+                    "DOI": "10.1097/ajp.0b013e31818b7912",
+                    "title": "Randomized trial of therapeutic massage for chronic neck pain",
+                    "abstract": "An abstract the shipped record lacks.",
+                    "ISSN": "0749-8047",
+                }
+            ]
+        )
+    )
     result = run(settings, "import", "--json", str(path))
     report = json.loads(result.output)
     assert (report["added"], report["updated"]) == (0, 1)
@@ -158,12 +186,28 @@ def _write_bytes(path: Path, data: bytes) -> Path:
 
 
 BAD_INPUTS = [
-    pytest.param("unclosed.bib", b"@article{good2020,\n title={Fine}, year={2020}}\n\n@article{broken2021,\n"
-                 b"  title = {Never closed,\n  year = {2021}\n", "broken2021", 4, id="bibtex_unclosed_brace"),
-    pytest.param("latin1.bib", "@article{enc2020,\n title={Caf\u00e9 massage}, year={2020}}\n".encode("latin-1"),
-                 None, 2, id="wrong_encoding"),
-    pytest.param("no-er.ris", b"TY  - JOUR\nTI  - First\nER  - \n\nTY  - JOUR\nTI  - Second without end\n",
-                 None, 5, id="ris_record_without_er"),
+    pytest.param(
+        "unclosed.bib",
+        b"@article{good2020,\n title={Fine}, year={2020}}\n\n@article{broken2021,\n"
+        b"  title = {Never closed,\n  year = {2021}\n",
+        "broken2021",
+        4,
+        id="bibtex_unclosed_brace",
+    ),
+    pytest.param(
+        "latin1.bib",
+        "@article{enc2020,\n title={Caf\u00e9 massage}, year={2020}}\n".encode("latin-1"),
+        None,
+        2,
+        id="wrong_encoding",
+    ),
+    pytest.param(
+        "no-er.ris",
+        b"TY  - JOUR\nTI  - First\nER  - \n\nTY  - JOUR\nTI  - Second without end\n",
+        None,
+        5,
+        id="ris_record_without_er",
+    ),
     pytest.param("not-csl.json", b'{"hello": "world"}\n', None, 1, id="json_not_csl"),
     pytest.param("empty.bib", b"", None, 1, id="empty_file"),
 ]
@@ -201,7 +245,9 @@ def test_a_directory_and_a_missing_path_are_refused(settings: Settings, tmp_path
         assert str(path) in result.output and words in result.output.lower()
 
 
-def test_skip_bad_imports_the_good_and_lists_the_rejected(settings: Settings, tmp_path: Path) -> None:
+def test_skip_bad_imports_the_good_and_lists_the_rejected(
+    settings: Settings, tmp_path: Path
+) -> None:
     path = _write_bytes(tmp_path / "mixed.bib", BAD_INPUTS[0].values[1])
     result = run(settings, "import", "--skip-bad", "--json", str(path))
     assert result.exit_code == 0, result.output
@@ -219,11 +265,25 @@ def test_json_report_of_a_rejected_import(settings: Settings, tmp_path: Path) ->
     assert report["rejected"][0]["file"] == str(path)
 
 
-def test_unknown_condition_in_an_evidence_block_is_rejected(settings: Settings, tmp_path: Path) -> None:
+def test_unknown_condition_in_an_evidence_block_is_rejected(
+    settings: Settings, tmp_path: Path
+) -> None:
     path = tmp_path / "ev.json"
-    path.write_text(json.dumps([{"id": "x2020", "type": "article-journal", "title": "T",
-                                 "kb": {"evidence": [{"condition": "gout", "modalities": [],
-                                                      "finding": "supports"}]}}], indent=1))
+    path.write_text(
+        json.dumps(
+            [
+                {
+                    "id": "x2020",
+                    "type": "article-journal",
+                    "title": "T",
+                    "kb": {
+                        "evidence": [{"condition": "gout", "modalities": [], "finding": "supports"}]
+                    },
+                }
+            ],
+            indent=1,
+        )
+    )
     before = store_snapshot(settings)
     result = run(settings, "import", str(path))
     assert result.exit_code == 1

@@ -12,8 +12,20 @@ import pytest
 from kb import content, db, library
 from kb.config import CONTENT_DIR
 
-BIB_FIELDS = ("title", "author", "container-title", "issued", "volume", "issue", "page", "DOI", "PMID",
-              "PMCID", "URL", "type")
+BIB_FIELDS = (
+    "title",
+    "author",
+    "container-title",
+    "issued",
+    "volume",
+    "issue",
+    "page",
+    "DOI",
+    "PMID",
+    "PMCID",
+    "URL",
+    "type",
+)
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +41,12 @@ def test_content_reads_without_failures(shipped: content.Content) -> None:
 
 
 def test_every_reference_can_be_checked(shipped: content.Content) -> None:
-    web_pages = {"clevelandclinic-therapeutic-massage", "mayoclinic-massage-benefits",
-                 "sutterhealth-therapeutic-bodywork", "kaiserpermanente-massage-overview"}
+    web_pages = {
+        "clevelandclinic-therapeutic-massage",
+        "mayoclinic-massage-benefits",
+        "sutterhealth-therapeutic-bodywork",
+        "kaiserpermanente-massage-overview",
+    }
     for record in shipped.records:
         if record["id"] in web_pages:
             assert record["type"] == "webpage"
@@ -74,7 +90,7 @@ def test_vocabularies_are_exactly_shared_data(shipped: content.Content, shared_d
 
 def test_library_bib_is_plain_bibtex() -> None:
     text = (CONTENT_DIR / "library.bib").read_text(encoding="utf-8")
-    entries = re.findall(r"^@(\w+)\{([^,]+),", text, re.M)
+    entries = re.findall(r"^@(\w+)\{([^,]+),", text, re.MULTILINE)
     assert len(entries) == 55
     assert {kind for kind, _ in entries} <= {"article", "online", "misc"}
     assert "doi = {10.1097/AJP.0b013e31818b7912}" in text

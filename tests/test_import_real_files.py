@@ -54,12 +54,16 @@ def test_real_file_imports_then_is_all_duplicates(
 
 def test_accents_are_decoded_from_a_jabref_library(settings: Settings) -> None:
     kb(settings, "import", str(FORMATS / "jabref_library.bib"))
-    families = {a.get("family") for item in exported(settings).values() for a in item.get("author", [])}
+    families = {
+        a.get("family") for item in exported(settings).values() for a in item.get("author", [])
+    }
     assert {"Boström", "Wäyrynen", "Bodén"} <= families
 
 
 def test_medline_record_gets_a_generated_key_and_its_pmid(settings: Settings) -> None:
-    result = json.loads(kb(settings, "import", "--json", str(FORMATS / "pubmed_medline.txt")).output)
+    result = json.loads(
+        kb(settings, "import", "--json", str(FORMATS / "pubmed_medline.txt")).output
+    )
     (key,) = result["keys"]["added"]
     item = exported(settings)[key]
     assert item["PMID"] == "20481061"

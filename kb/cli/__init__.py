@@ -11,7 +11,8 @@ from pathlib import Path
 import click
 
 from kb import db
-from kb.config import Settings, settings as load_settings
+from kb.config import Settings
+from kb.config import settings as load_settings
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -28,8 +29,12 @@ def _echo_json(document: object) -> None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), envvar="KB_DATA_DIR",
-              help="Folder of the store and index (default ./instance; env KB_DATA_DIR).")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="KB_DATA_DIR",
+    help="Folder of the store and index (default ./instance; env KB_DATA_DIR).",
+)
 @click.version_option(package_name="massage-evidence")
 @click.pass_context
 def cli(ctx: click.Context, data_dir: Path | None) -> None:
@@ -49,4 +54,4 @@ def main() -> None:
     cli(prog_name="kb")
 
 
-from kb.cli import lookup, store  # noqa: E402,F401  (each module registers its commands)
+from kb.cli import lookup, store  # noqa: F401  (each module registers its commands)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-
-
 import click
 
 from kb import db
@@ -19,18 +17,29 @@ def _open(ctx: click.Context):  # type: ignore[no-untyped-def]
 @cli.command()
 @click.argument("query", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True, help="Hits to show.")
-@click.option("--design", multiple=True, help="Only this design (rct, meta-analysis, ...); repeatable.")
+@click.option(
+    "--limit", type=click.IntRange(1, 100), default=10, show_default=True, help="Hits to show."
+)
+@click.option(
+    "--design", multiple=True, help="Only this design (rct, meta-analysis, ...); repeatable."
+)
 @click.option("--condition", multiple=True, help="Only this condition slug; repeatable.")
 @click.option("--modality", multiple=True, help="Only this modality slug; repeatable.")
 @click.option("--finding", multiple=True, help="Only this finding (supports, no-difference, ...).")
 @click.option("--year-from", type=int, help="Published in or after this year.")
 @click.option("--year-to", type=int, help="Published in or before this year.")
-@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest", "level"]), default="relevance",
-              show_default=True, help="Order of the hits.")
+@click.option(
+    "--sort",
+    type=click.Choice(["relevance", "newest", "oldest", "level"]),
+    default="relevance",
+    show_default=True,
+    help="Order of the hits.",
+)
 @click.option("--page", type=click.IntRange(1), default=1, show_default=True, help="Page of hits.")
 @click.pass_context
-def search(ctx: click.Context, query: tuple[str, ...], as_json: bool, limit: int, **filters: object) -> None:
+def search(
+    ctx: click.Context, query: tuple[str, ...], as_json: bool, limit: int, **filters: object
+) -> None:
     """Search the library the way the web does.
 
     \b
@@ -73,10 +82,20 @@ def search(ctx: click.Context, query: tuple[str, ...], as_json: bool, limit: int
 
 @cli.command()
 @click.argument("keys", nargs=-1, required=True)
-@click.option("--style", default="apa", show_default=True,
-              help="A CSL style name or alias (apa, ama, vancouver, chicago, harvard, mla, ieee ...).")
-@click.option("--format", "fmt", type=click.Choice(["text", "html", "bibtex", "ris", "csl-json"]),
-              default="text", show_default=True, help="Output format.")
+@click.option(
+    "--style",
+    default="apa",
+    show_default=True,
+    help="A CSL style name or alias (apa, ama, vancouver, chicago, harvard, mla, ieee ...).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "html", "bibtex", "ris", "csl-json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
 @click.pass_context
 def cite(ctx: click.Context, keys: tuple[str, ...], style: str, fmt: str) -> None:
     """Format citations of references by key, one entry per line in the style's order.
@@ -147,7 +166,9 @@ def check_refs(ctx: click.Context, source, style: str, as_json: bool) -> None:  
     try:
         text = source.read()
     except UnicodeDecodeError as error:
-        raise click.ClickException(f"{source.name}: not UTF-8 text ({error.reason} at byte {error.start})") from None
+        raise click.ClickException(
+            f"{source.name}: not UTF-8 text ({error.reason} at byte {error.start})"
+        ) from None
     try:
         with db.session_scope(settings) as session:
             report = checking.check(settings, session, text, style)
@@ -164,10 +185,11 @@ def check_refs(ctx: click.Context, source, style: str, as_json: bool) -> None:  
         key = f" {entry['key']}" if entry.get("key") else ""
         click.echo(f"{number}. {status}{key}: {entry['text'][:90]}")
         for diff in entry.get("differences") or []:
-            click.echo(f"     {diff['field']}: pasted {diff['pasted']!r}, library {diff['library']!r}")
+            click.echo(
+                f"     {diff['field']}: pasted {diff['pasted']!r}, library {diff['library']!r}"
+            )
         if status == "possible":
             names = ", ".join(f"{c['key']} ({c['score']:.0f})" for c in entry["candidates"][:3])
             click.echo(f"     candidates: {names}")
     click.echo("")
     click.echo(document["formatted"], nl=False)
-

@@ -33,7 +33,10 @@ def init(ctx: click.Context, reset: bool, yes: bool) -> None:
             f"a store already exists at {settings.data_dir}: use `kb init --reset` to start again"
         )
     if reset and db.store_exists(settings) and not yes:
-        click.confirm(f"Delete every reference in {settings.data_dir} and load the shipped library?", abort=True)
+        click.confirm(
+            f"Delete every reference in {settings.data_dir} and load the shipped library?",
+            abort=True,
+        )
     started = time.perf_counter()
     try:
         report = library.init(settings, reset=reset)
@@ -47,10 +50,14 @@ def init(ctx: click.Context, reset: bool, yes: bool) -> None:
 @cli.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check and report, but write nothing.")
-@click.option("--skip-bad", is_flag=True, help="Import the good records and list the rejected ones.")
+@click.option(
+    "--skip-bad", is_flag=True, help="Import the good records and list the rejected ones."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.pass_context
-def import_(ctx: click.Context, paths: tuple[Path, ...], dry_run: bool, skip_bad: bool, as_json: bool) -> None:
+def import_(
+    ctx: click.Context, paths: tuple[Path, ...], dry_run: bool, skip_bad: bool, as_json: bool
+) -> None:
     """Import BibTeX, RIS, PubMed MEDLINE (.nbib/.txt) or CSL-JSON files.
 
     All or nothing: one bad record rejects the import and the store is unchanged,
@@ -67,12 +74,23 @@ def import_(ctx: click.Context, paths: tuple[Path, ...], dry_run: bool, skip_bad
     records, failures = library.read_files(paths)
     try:
         if as_json or len(records) < 200:
-            report = library.import_records(settings, records, failures, dry_run=dry_run, skip_bad=skip_bad)
+            report = library.import_records(
+                settings, records, failures, dry_run=dry_run, skip_bad=skip_bad
+            )
         else:
-            with click.progressbar(length=len(records), label="importing", show_pos=True,
-                                   show_eta=True, file=sys.stderr) as bar:
+            with click.progressbar(
+                length=len(records),
+                label="importing",
+                show_pos=True,
+                show_eta=True,
+                file=sys.stderr,
+            ) as bar:
                 report = library.import_records(
-                    settings, records, failures, dry_run=dry_run, skip_bad=skip_bad,
+                    settings,
+                    records,
+                    failures,
+                    dry_run=dry_run,
+                    skip_bad=skip_bad,
                     progress=lambda done: bar.update(done - bar.pos),
                 )
     except library.ImportRejected as error:
@@ -92,8 +110,13 @@ def import_(ctx: click.Context, paths: tuple[Path, ...], dry_run: bool, skip_bad
 
 @cli.command()
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default=None,
-              help="Write one file in this format instead of the content folder's files.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(EXPORT_FORMATS),
+    default=None,
+    help="Write one file in this format instead of the content folder's files.",
+)
 @click.pass_context
 def export(ctx: click.Context, directory: Path | None, fmt: str | None) -> None:
     """Write the library out: to DIR as kb/content's files, or one format to standard output.
@@ -138,12 +161,16 @@ def reindex(ctx: click.Context) -> None:
     settings = _settings(ctx)
     _require_store(settings)
     started = time.perf_counter()
-    with db.session_scope(settings) as session:
-        with click.progressbar(length=1, label="indexing", file=sys.stderr) as bar:
-            def progress(done: int, total: int) -> None:
-                bar.length = total
-                bar.update(done - bar.pos)
-            documents = index.rebuild(settings, session, progress=progress)
+    with (
+        db.session_scope(settings) as session,
+        click.progressbar(length=1, label="indexing", file=sys.stderr) as bar,
+    ):
+
+        def progress(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        documents = index.rebuild(settings, session, progress=progress)
     click.echo(f"indexed {documents} documents in {time.perf_counter() - started:.1f} s")
 
 
@@ -163,10 +190,14 @@ def doctor(ctx: click.Context) -> None:
         raise click.ClickException(f"no store at {settings.data_dir}: run `kb init`")
     with db.session_scope(settings) as session:
         status = index.status(settings, session)
-    click.echo(f"store: {settings.database_url} (generation {status.store_generation}, "
-               f"{status.references} references)")
-    click.echo(f"index: {settings.index_dir} (generation {status.index_generation}, "
-               f"{status.documents} documents)")
+    click.echo(
+        f"store: {settings.database_url} (generation {status.store_generation}, "
+        f"{status.references} references)"
+    )
+    click.echo(
+        f"index: {settings.index_dir} (generation {status.index_generation}, "
+        f"{status.documents} documents)"
+    )
     if status.problems:
         for problem in status.problems:
             click.echo(f"problem: {problem}", err=True)
@@ -188,8 +219,8 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     from web import create_app
 
     settings = _settings(ctx)
-    app = create_app({"KB_DATA_DIR": str(settings.data_dir), "KB_DATABASE_URL": settings.database_url})
+    app = create_app(
+        {"KB_DATA_DIR": str(settings.data_dir), "KB_DATABASE_URL": settings.database_url}
+    )
     click.echo(f"serving the massage evidence library on http://{host}:{port}/")
     app.run(host=host, port=port)
-
-
