@@ -95,7 +95,7 @@ def cite_references(
             keys, None, fmt, [formats.write(records, FILE_FORMATS[fmt])] if records else []
         )
     info = resolve_style(style)
-    versions = [str(r.version) for r in references]
+    versions = {r.key: str(r.version) for r in references}
     entries = csl.format_bibliography(records, style=style, fmt=fmt, versions=versions)
     in_text = (
         csl.format_citation(records, style=style, fmt=fmt, versions=versions) if records else ""

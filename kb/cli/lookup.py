@@ -192,4 +192,5 @@ def check_refs(ctx: click.Context, source, style: str, as_json: bool) -> None:  
             names = ", ".join(f"{c['key']} ({c['score']:.0f})" for c in entry["candidates"][:3])
             click.echo(f"     candidates: {names}")
     click.echo("")
-    click.echo(document["formatted"], nl=False)
+    formatted = document["formatted"]
+    click.echo(formatted, nl=not formatted.endswith("\n"))
