@@ -1,0 +1,518 @@
+"""Format citations and bibliographies from records, in any CSL style.
+
+``format_bibliography(records, style, fmt, locale)`` returns the entries in the style's order
+(sorted by its ``<sort>``, or in the order given for citation-sequence styles);
+``format_citation`` returns the first in-text citation of the records as one cluster, and
+``Citer.citations`` each record's own first citation, numbered and disambiguated in the context
+of the whole list. ``fmt`` is ``"text"`` or ``"html"`` (``<i>``, ``<b>``, links for DOIs and URLs,
+everything else escaped).
+
+The processor is citeproc-py, mended in ``references.csl_engine`` (element-level defects) and
+here (list-level ones): entries are sorted with locale-style keys, numbered styles get a space
+after the number (``1. Sherman``, not ``1.Sherman``), ambiguous cites are disambiguated
+(``references.csl_disambiguation``: more names, given names, ``disambiguate="true"``, year suffixes
+in both cite and entry), and for locales whose punctuation goes inside quotes (en-US) a period or
+comma after a closing quote moves in: ``“Title.”``.
+
+Caching. A ``Citer`` keeps rendered pieces in an LRU (``references.citecache``), keyed by the
+record's id and *version* together with the style file, locale and format:
+
+- per record: the prepared reference, its sort keys, and its rendered cite for each
+  disambiguation state;
+- per record and list position: the bibliography entry (keyed also by its citation number and
+  year suffix) and the in-text citation (keyed by number and disambiguation state).
+
+Ordering, numbering and year suffixes are recomputed on every call from the (cached) pieces, so a
+different list never reuses another list's numbers. ``versions`` maps record ids to the caller's
+version token (the knowledge base passes its last-change stamp); a record without one is keyed by
+a hash of its content. Either way a changed record gets a new key, so stale output is never
+returned; the caller only has to change the stamp whenever the record changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cmp_to_key, lru_cache
+from pathlib import Path
+from typing import Any
+
+from citeproc import VARIABLES
+from citeproc.source import Name as CslName
+from citeproc.source.json import CiteProcJSON
+from citeproc.string import String
+
+from references import csl_engine as engine
+from references import csl_format
+from references.citecache import LRUCache
+from references.csl_disambiguation import CiteState, Options, disambiguate
+from references.record import Record
+from references.styles import StyleInfo, resolve_style
+
+FORMATS = {"text": csl_format.PlainFormat, "html": csl_format.HtmlFormat}
+_NAME_KEYS = ("family", "given", "dropping-particle", "non-dropping-particle", "suffix", "literal")
+# Identifiers are copied exactly; other text gets typographic apostrophes, as citeproc-js does.
+_VERBATIM = {"DOI", "URL", "PMID", "PMCID", "ISBN", "ISSN", "language", "page", "volume", "issue"}
+_SKIPPED = {"abstract", "keyword", "note", "annote"}
+
+
+@lru_cache(maxsize=32)
+def _loaded_style(path: Path, locale: str) -> engine.LoadedStyle:
+    return engine.load_style(path, locale)
+
+
+def record_version(record: Record) -> str:
+    """Return a version token for a record from its content."""
+    text = json.dumps(record, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+
+def _typographic(value: Any) -> Any:
+    return value.replace("'", "\u2019") if isinstance(value, str) else value
+
+
+def csl_item(record: Record) -> dict[str, Any]:
+    """Return the part of a record citeproc-py reads, with typographic apostrophes."""
+    item: dict[str, Any] = {"id": str(record["id"]), "type": record.get("type") or "article"}
+    for key, value in record.items():
+        variable = key.replace("-", "_")
+        if variable not in VARIABLES or variable in _SKIPPED or value in (None, "", [], {}):
+            continue
+        if variable in ("author", "editor", "translator", "container_author"):
+            value = [{k: _typographic(n[k]) for k in _NAME_KEYS if n.get(k)} for n in value]
+            value = [n for n in value if n]
+        elif isinstance(value, dict):
+            value = {
+                k: v for k, v in value.items() if k in ("date-parts", "literal", "season", "circa")
+            }
+            if not value and record[key].get("raw"):
+                value = {"literal": record[key]["raw"]}
+        elif key not in _VERBATIM:
+            value = _typographic(str(value))
+        item[key] = value
+    return item
+
+
+def _sort_text(value: Any) -> str | None:
+    """Return a sort key: unmarked, unaccented, case-folded, punctuation as spaces."""
+    if value is None:
+        return None
+    text = unicodedata.normalize("NFKD", csl_format.strip_markers(str(value)))
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    text = " ".join(re.sub(r"[^\w\s]", " ", text).split())
+    return text or None
+
+
+def _compare(left: tuple[Any, ...], right: tuple[Any, ...], descending: Sequence[bool]) -> int:
+    for a, b, desc in zip(left, right, descending, strict=False):
+        if a == b:
+            continue
+        if a is None or b is None:
+            return 1 if a is None else -1  # empty keys sort last, ascending or not
+        if isinstance(a, str) and isinstance(b, str) and a.isdigit() and b.isdigit():
+            a, b = int(a), int(b)
+        result = (a > b) - (a < b)
+        return -result if desc else result
+    return 0
+
+
+def _punctuation_inside_quotes(text: str, close_quote: str) -> str:
+    """Move a period or comma that follows a closing quote inside it (American usage)."""
+    if not close_quote:
+        return text
+
+    def move(m: re.Match[str]) -> str:
+        before, mark = m.group(1), m.group(2)
+        if before in ".?!":  # "trial?”." is just "trial?”"
+            return before + close_quote if before else mark + close_quote
+        return before + mark + close_quote
+
+    return re.sub(f"(.?){re.escape(close_quote)}([.,])", move, text)
+
+
+@dataclass
+class _Ref:
+    key: str
+    version: str
+    record: Record
+    reference: Any
+
+
+class Citer:
+    """Render records in CSL styles, caching per (record id, version, style, format, locale)."""
+
+    def __init__(self, cache: LRUCache | None = None):
+        self.cache = cache if cache is not None else LRUCache()
+
+    # --- public --------------------------------------------------------------------------
+
+    def bibliography(
+        self,
+        records: Iterable[Record],
+        style: str = "apa",
+        fmt: str = "text",
+        locale: str | None = None,
+        versions: Mapping[str, str] | None = None,
+    ) -> list[str]:
+        """Return the bibliography entries for records, in the style's order."""
+        job = self._job(records, style, fmt, locale, versions)
+        if job.loaded.bibliography is None:
+            return [self._citation_of(job, i) for i in job.order]
+        entries = [self._entry(job, i) for i in job.order]
+        substitute = job.loaded.bibliography.get("subsequent-author-substitute")
+        if substitute is not None:
+            entries = _substitute_authors(self, job, entries, substitute)
+        return entries
+
+    def citations(
+        self,
+        records: Iterable[Record],
+        style: str = "apa",
+        fmt: str = "text",
+        locale: str | None = None,
+        versions: Mapping[str, str] | None = None,
+    ) -> list[str]:
+        """Return each record's first in-text citation, in the order given."""
+        job = self._job(records, style, fmt, locale, versions)
+        return [self._citation_of(job, i) for i in range(len(job.refs))]
+
+    def citation(
+        self,
+        records: Iterable[Record],
+        style: str = "apa",
+        fmt: str = "text",
+        locale: str | None = None,
+        versions: Mapping[str, str] | None = None,
+    ) -> str:
+        """Return one in-text citation citing all records, e.g. "(Sherman et al., 2009)"."""
+        job = self._job(records, style, fmt, locale, versions)
+        return _cluster(self, job)
+
+    # --- one call ------------------------------------------------------------------------
+
+    def _job(
+        self,
+        records: Iterable[Record],
+        style: str,
+        fmt: str,
+        locale: str | None,
+        versions: Mapping[str, str] | None,
+    ) -> _Job:
+        if fmt not in FORMATS:
+            raise ValueError(f"unknown format {fmt!r}; use text or html")
+        info = resolve_style(style)
+        locale = locale or info.default_locale or "en-US"
+        loaded = _loaded_style(info.path, locale)
+        refs = []
+        for record in records:
+            key = str(record["id"])
+            version = (versions or {}).get(key) or record_version(record)
+            reference = self.cache.get(("ref", key, version), lambda r=record: _reference(r))
+            refs.append(_Ref(key, version, record, reference))
+        return _Job(self, info, loaded, fmt, refs)
+
+    def _entry(self, job: _Job, i: int) -> str:
+        ref = job.refs[i]
+        cache_key = (
+            "entry",
+            ref.key,
+            ref.version,
+            job.style_key,
+            job.fmt,
+            job.numbers[i],
+            job.entry_state(i),
+        )
+        return self.cache.get(cache_key, lambda: job.render_entry(i))
+
+    def _citation_of(self, job: _Job, i: int) -> str:
+        ref = job.refs[i]
+        cache_key = (
+            "citation",
+            ref.key,
+            ref.version,
+            job.style_key,
+            job.fmt,
+            job.numbers[i],
+            job.states[i],
+        )
+        return self.cache.get(
+            cache_key,
+            lambda: job.finish(
+                engine.wrap_layout(
+                    job.loaded.citation.layout, [job.cite(i, job.states[i], job.fmt)]
+                )
+            ),
+        )
+
+
+def _reference(record: Record) -> Any:
+    return next(iter(CiteProcJSON([csl_item(record)]).values()))
+
+
+class _Job:
+    """One call: the records in a style, sorted, numbered and disambiguated."""
+
+    def __init__(
+        self, citer: Citer, info: StyleInfo, loaded: engine.LoadedStyle, fmt: str, refs: list[_Ref]
+    ):
+        self.citer, self.info, self.loaded, self.fmt, self.refs = citer, info, loaded, fmt, refs
+        self.style_key = (str(info.path), loaded.locale)
+        bib = loaded.bibliography
+        self.order = self.sorted_indices(bib, range(len(refs)))
+        self.numbers = [0] * len(refs)
+        for rank, i in enumerate(self.order):
+            self.numbers[i] = rank + 1
+        self.states = self.disambiguated()
+
+    def sorted_indices(self, element: Any, indices: Iterable[int]) -> list[int]:
+        """Return indices sorted by an element's ``cs:sort`` (input order when it has none)."""
+        indices = list(indices)
+        sort = element.find("cs:sort", element.nsmap) if element is not None else None
+        if sort is None:
+            return indices
+        keys = sort.findall("cs:key", sort.nsmap)
+        descending = [k.get("sort", "ascending") == "descending" for k in keys]
+        which = "bib" if element is self.loaded.bibliography else "cite"
+
+        def key_of(i: int) -> tuple[Any, ...]:
+            ref = self.refs[i]
+            cached = self.citer.cache.get(
+                ("sort", which, ref.key, ref.version, self.style_key),
+                lambda: self.sort_keys(element, keys, i),
+            )
+            number = self.numbers[i] if getattr(self, "numbers", None) else i + 1
+            return tuple(str(number) if k == "#citation-number" else k for k in cached)
+
+        table = {i: key_of(i) for i in indices}
+        return sorted(
+            indices, key=cmp_to_key(lambda a, b: _compare(table[a], table[b], descending))
+        )
+
+    def sort_keys(self, element: Any, keys: list[Any], i: int) -> tuple[Any, ...]:
+        with self.loaded.lock:
+            self.loaded.root.formatter = csl_format.PlainFormat
+            item = engine.RenderItem(self.refs[i].key, self.refs[i].reference, i + 1)
+            values: list[Any] = []
+            for key in keys:
+                if key.get("variable") == "citation-number":
+                    values.append("#citation-number")
+                    continue
+                try:
+                    values.append(_sort_text(key.sort_keys([item], element.layout)[0]))
+                except Exception:  # noqa: BLE001 - a key citeproc-py cannot build sorts last
+                    values.append(None)
+        return tuple(values)
+
+    def item(self, i: int, state: CiteState) -> engine.RenderItem:
+        ref = self.refs[i]
+        reference = ref.reference
+        names_var = "author" if "author" in reference else "editor"
+        names = list(reference.get(names_var) or [])
+        if state.year_suffix or any(state.givennames):
+            reference = dict.__new__(type(reference))
+            dict.update(reference, ref.reference)
+            if state.year_suffix:
+                reference["year_suffix"] = String(state.year_suffix)
+            for pos, level in enumerate(state.givennames):
+                if level and pos < len(names) and "literal" not in names[pos]:
+                    names[pos] = CslName(literal=_expanded_name(names[pos], level))
+            if any(state.givennames):
+                reference[names_var] = names
+        options = None
+        if state.add_names:
+            options = {"et-al-use-first": state.add_names}
+            if state.add_names >= len(names):
+                options["et-al-min"] = 10**6
+        return engine.RenderItem(
+            ref.key,
+            reference,
+            self.numbers[i],
+            name_options=options,
+            disambiguate=state.disambiguate,
+        )
+
+    def cite(self, i: int, state: CiteState, fmt: str = "text") -> str:
+        """Return one cite (no layout affixes), rendered in a disambiguation state."""
+        ref = self.refs[i]
+        key = ("cite", ref.key, ref.version, self.style_key, fmt, self.numbers[i], state)
+
+        def render() -> str:
+            with self.loaded.lock:
+                self.loaded.root.formatter = FORMATS[fmt]
+                self.loaded.citation.cites = []  # every cite is a first cite
+                text = engine.render_layout(
+                    self.loaded, self.loaded.citation.layout, self.item(i, state)
+                )
+            return text or ""
+
+        return self.citer.cache.get(key, render)
+
+    def disambiguated(self) -> list[CiteState]:
+        citation = self.loaded.citation
+        get = citation.get
+        options = Options(
+            add_names=get("disambiguate-add-names") == "true",
+            add_givenname=get("disambiguate-add-givenname") == "true",
+            add_year_suffix=get("disambiguate-add-year-suffix") == "true",
+            rule=get("givenname-disambiguation-rule", "by-cite"),
+            et_al_min=int(self.loaded.option(citation, "et-al-min", "0") or 0),
+            et_al_use_first=int(self.loaded.option(citation, "et-al-use-first", "1") or 1),
+            uses_condition=bool(self.loaded.root.xpath_search(".//cs:*[@disambiguate='true']")),
+        )
+        if (
+            not (
+                options.add_names
+                or options.add_givenname
+                or options.add_year_suffix
+                or options.uses_condition
+            )
+            or len(self.refs) < 2
+            and options.rule == "by-cite"
+        ):
+            return [CiteState() for _ in self.refs]
+        all_names = [r.record.get("author") or r.record.get("editor") or [] for r in self.refs]
+        return disambiguate(all_names, self.order, options, lambda i, s: self.cite(i, s))
+
+    def entry_state(self, i: int) -> CiteState:
+        """Return what of a cite's disambiguation shows in its entry: the year suffix, and
+        names added to tell cites apart when the entry would show fewer (as citeproc-js)."""
+        state = self.states[i]
+        shown = int(self.loaded.option(self.loaded.bibliography, "et-al-use-first", "1") or 1)
+        add_names = state.add_names if state.add_names > shown else 0
+        return CiteState(add_names=add_names, year_suffix=state.year_suffix)
+
+    def render_entry(self, i: int) -> str:
+        with self.loaded.lock:
+            self.loaded.root.formatter = FORMATS[self.fmt]
+            item = self.item(i, self.entry_state(i))
+            layout = self.loaded.bibliography.layout
+            item_layout = engine.render_bibliography_entry(
+                layout, item, split_first=bool(self.loaded.bibliography.get("second-field-align"))
+            )
+        return self.finish(item_layout or "")
+
+    def finish(self, text: str) -> str:
+        """Apply the output-level fixes and turn markers into HTML."""
+        if self.loaded.punctuation_in_quote:
+            text = _punctuation_inside_quotes(text, self.loaded.term("close-quote"))
+        return csl_format.finish_html(text) if self.fmt == "html" else text
+
+
+def _expanded_name(name: Any, level: int) -> str:
+    given = str(name.get("given") or "")
+    if level == 1:
+        parts = [p for p in given.replace(".", " ").split() if p[:1].isupper()]
+        given = " ".join(
+            "-".join(f"{s[0]}." for s in p.split("-") if s[:1].isupper()) for p in parts
+        )
+    family = " ".join(str(name[p]) for p in ("non-dropping-particle", "family") if name.get(p))
+    return f"{given} {family}".strip()
+
+
+def _names(citer: Citer, job: _Job, i: int, element: Any, state: CiteState) -> tuple[str, str]:
+    """Return the names an entry or cite starts with, as shown and without "et al."."""
+    ref = job.refs[i]
+    which = "bib" if element is job.loaded.bibliography else "cite"
+    key = ("names", which, ref.key, ref.version, job.style_key, job.fmt, state)
+
+    def render() -> tuple[str, str]:
+        with job.loaded.lock:
+            job.loaded.root.formatter = FORMATS[job.fmt]
+            job.loaded.citation.cites = []
+            item = job.item(i, state)
+            shown = engine.render_names(element.layout, item) or ""
+            bare = engine.render_names(element.layout, item, et_al=False) or ""
+        return shown, bare
+
+    return citer.cache.get(key, render)
+
+
+def _substitute_authors(citer: Citer, job: _Job, entries: list[str], substitute: str) -> list[str]:
+    """Replace an entry's names by ``subsequent-author-substitute`` when they repeat the last
+    entry's ("complete-all": the names shown, ignoring "et al.", must all match)."""
+    bib = job.loaded.bibliography
+    out, previous = [], None
+    for entry, i in zip(entries, job.order, strict=True):
+        shown, bare = _names(citer, job, i, bib, job.entry_state(i))
+        if job.fmt == "html":
+            shown = csl_format.finish_html(shown)
+        if bare and bare == previous and shown and entry.startswith(shown):
+            # "et al." lends its period to the delimiter that follows: "———. Title".
+            entry = substitute + entry[len(shown) - shown.endswith(".") :]
+        out.append(entry)
+        previous = bare
+    return out
+
+
+def _cluster(citer: Citer, job: _Job) -> str:
+    citation = job.loaded.citation
+    order = job.sorted_indices(citation, range(len(job.refs)))
+    cites = [job.cite(i, job.states[i], job.fmt) for i in order]
+    numbers = [job.numbers[i] for i in order]
+    collapse = citation.get("collapse") or ""
+    if collapse == "citation-number" and cites == [str(n) for n in numbers]:
+        cites = _collapse_numbers(numbers)
+    elif collapse.startswith("year"):
+        cites = _collapse_years(citer, job, order, cites)
+    return job.finish(engine.wrap_layout(citation.layout, cites))
+
+
+def _collapse_years(citer: Citer, job: _Job, order: list[int], cites: list[str]) -> list[str]:
+    """Cite one author's works once: "(Sherman et al., 2009, 2010, 2014)"."""
+    citation = job.loaded.citation
+    joiner = citation.get("cite-group-delimiter", ", ")
+    out: list[str] = []
+    last_names = None
+    for i, cite in zip(order, cites, strict=True):
+        shown, _ = _names(citer, job, i, citation, job.states[i])
+        if out and shown and shown == last_names and cite.startswith(shown):
+            out[-1] += joiner + re.sub(r"^[\s,;:]+", "", cite[len(shown) :])
+        else:
+            out.append(cite)
+        last_names = shown
+    return out
+
+
+def _collapse_numbers(numbers: list[int]) -> list[str]:
+    """Collapse runs of three or more consecutive numbers into ranges: 1, 2, 3, 5 -> 1–3, 5."""
+    out: list[str] = []
+    run: list[int] = []
+    for n in [*numbers, -1]:
+        if run and n == run[-1] + 1:
+            run.append(n)
+            continue
+        if len(run) >= 3:
+            out.append(f"{run[0]}{engine.EN_DASH}{run[-1]}")
+        else:
+            out.extend(str(r) for r in run)
+        run = [n]
+    return out
+
+
+_default = Citer()
+
+
+def format_bibliography(
+    records: Iterable[Record],
+    style: str = "apa",
+    fmt: str = "text",
+    locale: str | None = None,
+    versions: Mapping[str, str] | None = None,
+) -> list[str]:
+    """Return the bibliography entries for records, in the style's order."""
+    return _default.bibliography(records, style, fmt, locale, versions)
+
+
+def format_citation(
+    records: Iterable[Record],
+    style: str = "apa",
+    fmt: str = "text",
+    locale: str | None = None,
+    versions: Mapping[str, str] | None = None,
+) -> str:
+    """Return the first in-text citation of records, e.g. "(Sherman et al., 2009)"."""
+    return _default.citation(records, style, fmt, locale, versions)

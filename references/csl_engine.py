@@ -1,0 +1,473 @@
+"""citeproc-py, mended: the CSL element classes with their known defects fixed, in one place.
+
+citeproc-py maps each CSL element to a Python class. ``load_style`` parses a style (and its
+locales) with subclasses of those classes, so every fix below applies to this library's
+processor only and leaves citeproc-py itself untouched:
+
+- names: ``initialize="false"`` is honoured; ``Yan-hui`` initialises to ``Y.`` (not ``Y.-. hui .``);
+  et-al is left out of sort keys; a per-item ``name_options`` (set by disambiguation) adds names;
+- dates: a range within one year renders (``2009`` for March-April 2009; ``2009 Mar-Apr``);
+- title case capitalises each part of a hyphenated word (``Meta-Analysis``);
+- the ``disambiguate="true"`` condition is evaluated (citeproc-py's TODO);
+- DOIs and URLs become links in HTML (markup is written as markers, see ``csl_format``);
+- the memoised look-ups (macros, terms, locale dates and options) make rendering several times
+  faster, because citeproc-py runs an XPath query for each of them on every use.
+
+Rendering mutates the parsed style (layout state, the formatter), so a ``LoadedStyle`` is used
+under its ``lock``. List-level fixes (sorting, numbering, year suffixes, the space after a
+number) live in ``references.cite``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import citeproc
+from citeproc import LANGUAGE_NAMES, PRIMARY_DIALECTS, model
+from citeproc.source import CitationItem, VariableError
+from citeproc.string import String, join
+from lxml import etree
+
+from references.csl_format import PlainFormat
+
+CSL_NS = "http://purl.org/net/xbiblio/csl"
+LOCALES_DIR = Path(os.path.dirname(citeproc.__file__)) / "data" / "locales"
+EN_DASH = "\u2013"
+
+# --- the element classes -------------------------------------------------------------------
+
+
+class _Memo:
+    """Memoise the look-ups citeproc-py repeats with an XPath query on every call."""
+
+    def xpath_search(self, expression: str) -> Any:
+        # The style tree never changes shape after parsing, and every element proxy is kept
+        # alive (see _parse), so a query's answer can be kept on the element.
+        cache = self.__dict__.setdefault("_xpath", {})
+        if expression not in cache:
+            cache[expression] = super().xpath_search(expression)  # type: ignore[misc]
+        return cache[expression]
+
+    def calls_variable(self) -> Any:
+        if "_calls_variable" not in self.__dict__:
+            self.__dict__["_calls_variable"] = super().calls_variable()  # type: ignore[misc]
+        return self.__dict__["_calls_variable"]
+
+    def get_macro(self, name: str) -> Any:
+        root = self.get_root()
+        cache = root.__dict__.setdefault("_macros", {})
+        if name not in cache:
+            cache[name] = super().get_macro(name)  # type: ignore[misc]
+        return cache[name]
+
+    def get_term(
+        self, name: str, form: Any = None, fallback_locale: bool = True, zero_padded: bool = False
+    ) -> Any:
+        root = self.get_root()
+        if isinstance(root, model.Locale):
+            return super().get_term(name, form)  # type: ignore[misc]
+        cache = root.__dict__.setdefault("_terms", {})
+        key = (name, form, fallback_locale, zero_padded)
+        if key not in cache:
+            cache[key] = super().get_term(name, form, fallback_locale, zero_padded)  # type: ignore[misc]
+        return cache[key]
+
+    def get_date(self, form: str) -> Any:
+        root = self.get_root()
+        cache = root.__dict__.setdefault("_dates", {})
+        if form not in cache:
+            cache[form] = super().get_date(form)  # type: ignore[misc]
+        return cache[form]
+
+    def get_locale_option(self, name: str) -> Any:
+        root = self.get_root()
+        cache = root.__dict__.setdefault("_locale_options", {})
+        if name not in cache:
+            cache[name] = super().get_locale_option(name)  # type: ignore[misc]
+        return cache[name]
+
+
+# citeproc-js's list of words title case leaves in lower case (citeproc-py's is much shorter,
+# so it wrote "After", "Within"); see CSL.SKIP_WORDS in citeproc-js.
+_STOP_TEXT = """
+a about above across afore after against al along alongside amid amidst among amongst an and
+anenst apropos apud around as aside astride at athwart atop barring before behind below beneath
+beside besides between beyond but by circa despite down during et except for forenenst from
+given in inside into lest like modulo near next nor notwithstanding of off on onto or out over
+per plus pro qua sans since so than the through thru throughout thruout till to toward towards
+under underneath until unto up upon versus vs. v. vs v via vis-à-vis with within without yet
+"""
+_STOP_WORDS = frozenset(_STOP_TEXT.split())
+
+
+def _capitalise(word: str) -> str:
+    # Each lower-case part of a hyphenated word is capitalised: "Meta-Analysis".
+    return "-".join(p[:1].upper() + p[1:] if p[:1].islower() else p for p in word.split("-"))
+
+
+def title_case(text: Any) -> String:
+    """Title-case a string the way citeproc-js does for English."""
+    words = str(text).split(" ")
+    out: list[str] = []
+    after_colon = True  # the first word is capitalised
+    for index, word in enumerate(words):
+        last = index == len(words) - 1
+        if word.islower() and (word not in _STOP_WORDS or after_colon or last):
+            word = _capitalise(word)
+        elif word.islower() or not word:
+            pass
+        elif "-" in word:
+            word = _capitalise(word)
+        out.append(word)
+        after_colon = bool(word) and word[-1] in ":.?!"
+    return String(" ".join(out))
+
+
+class Text(_Memo, model.Text):
+    def process(
+        self, item: Any, context: Any = None, sort_options: Any = None, **kwargs: Any
+    ) -> Any:
+        # citeproc-py drops the sort options when a macro calls a macro, so nested names
+        # were sorted given-name first ("sherman karen j daniel c cherkin").
+        if sort_options is None or "macro" not in self.attrib:
+            return super().process(item, context, **kwargs)
+        try:
+            language = item.reference.language[:2]
+        except VariableError:
+            language = self.get_root().get("default-locale", "en")[:2]
+        macro = self.get_macro(self.get("macro"))
+        return macro.render(
+            item, context if context is not None else self, sort_options=sort_options
+        ), language
+
+    def case(self, text: Any, language: Any = None) -> Any:
+        if self.get("text-case") == "title" and language in (None, "en"):
+            return title_case(text)
+        return super().case(text, language)
+
+    def markup(self, text: Any, language: Any) -> Any:
+        variable = self.get("variable")
+        formatter = self.get_formatter()
+        if not text or variable not in ("DOI", "URL") or not getattr(formatter, "links", False):
+            return super().markup(text, language)
+        shown = self.quote(self.format(self.case(self.strip_periods(text), language)))
+        href = str(text) if variable == "URL" else "https://doi.org/" + str(text)
+        prefix, suffix = self.get("prefix", ""), self.get("suffix", "")
+        # A URL-shaped prefix (APA's "https://doi.org/") is part of the link, "doi:" is not.
+        if prefix.startswith("http"):
+            return String(formatter.link(href, prefix + str(shown)) + suffix)
+        return String(prefix + formatter.link(href, str(shown)) + suffix)
+
+    def _format_last_page(self, first: str, last: str) -> str:
+        if len(last) > len(first):  # 3-18: nothing to abbreviate (citeproc-py printed "3–8")
+            return last
+        # chicago-16 dropped the 15th edition's four-digit rule: 1896-1910 is "1896–910".
+        chicago_16 = self.get_root().get_option("page-range-format") == "chicago-16"
+        digits = first.isdigit() and last.isdigit() and len(first) == len(last) >= 4
+        if chicago_16 and digits and int(first) % 100 and first[:-2] != last[:-2]:
+            common = next((i for i, (a, b) in enumerate(zip(first, last)) if a != b), 0)
+            return last[min(common, len(first) - 2) :]
+        return super()._format_last_page(first, last)
+
+
+class Name(_Memo, model.Name):
+    def process(
+        self, item: Any, variable: str, context: Any = None, sort_options: Any = None, **kwargs: Any
+    ) -> Any:
+        options = dict(sort_options or {})
+        # initialize="false": keep full given names, only tidy those already initials.
+        self.__dict__["_keep_given"] = self.get("initialize", "true") == "false"
+        overrides = item.get("name_options") if sort_options is None else None
+        if overrides:
+            options.update(overrides)
+        self.__dict__["_sorting"] = sort_options is not None
+        if sort_options is not None:
+            options["and"] = None  # "and" has no place in a sort key
+        return super().process(
+            item, variable, context=context, sort_options=options or None, **kwargs
+        )
+
+    def et_al(self) -> Any:
+        # citeproc-js leaves "et al." out of sort keys; so must we, or "Ezzo, J." sorts
+        # before "Ezzo, J. et al." whatever the years say.
+        if self.__dict__.get("_sorting") or self.get_root().__dict__.get("_no_et_al"):
+            return String("")
+        return super().et_al()
+
+    def initialize(self, given: str, mark: str, context: Any) -> str:
+        if self.__dict__.get("_keep_given"):
+            return _tidy_initials(str(given), mark)
+        # A lower-case part after a hyphen is not a name of its own: "Yan-hui" -> "Y.".
+        parts = [p for i, p in enumerate(str(given).split("-")) if i == 0 or p[:1].isupper()]
+        return super().initialize("-".join(parts), mark, context)
+
+
+def _tidy_initials(given: str, mark: str) -> str:
+    """Write initials in a full given name with the style's mark: "I-Chen" -> "I.-Chen"."""
+    period = mark.strip()
+    words = []
+    for word in given.split():
+        if re.fullmatch(r"(?:[A-Z]\.)+[A-Z]?|[A-Z]", word):
+            words.append(mark.join(re.findall("[A-Z]", word)) + period)
+        else:
+            parts = word.split("-")
+            words.append("-".join(p + period if re.fullmatch("[A-Z]", p) else p for p in parts))
+    return " ".join(words)
+
+
+class Names(_Memo, model.Names):
+    def render(self, *args: Any, **kwargs: Any) -> Any:
+        text = super().render(*args, **kwargs)
+        # render_names asks which names a layout showed first (for subsequent-author-substitute
+        # and for collapsing cites by author).
+        seen = self.get_root().__dict__.get("_names_seen")
+        if seen is not None and text and not seen:
+            seen.append(str(text))
+        return text
+
+
+class Date(_Memo, model.Date):
+    def render_single_date(self, date: Any, show_parts: Any = None, context: Any = None) -> Any:
+        # A locale's date form carries its own delimiter ("2006 Jan"); citeproc-py joined its
+        # parts with the calling element's, which has none ("2006Jan").
+        if context is None or context is self or not self.is_locale_date():
+            return super().render_single_date(date, show_parts, context)
+        parts = self.parts(date, show_parts, context)
+        return self.join(parts) if parts else None
+
+    def render_date_range(
+        self, date_range: Any, show_parts: Any = None, context: Any = None
+    ) -> Any:
+        begin, end = date_range.begin, date_range.get("end")
+        if end is None or end.is_nil():
+            return self.render_single_date(begin, show_parts, context)
+        order = [p.get("name") for p in self.iterchildren() if p.get("name") in show_parts]
+        differ = [n for n in order if begin.get(n) != end.get(n)]
+        if not differ:
+            return self.render_single_date(begin, show_parts, context)
+        first, last = order.index(differ[0]), order.index(differ[-1])
+        left = self.render_single_date(begin, order[: last + 1], context)
+        right = self.render_single_date(end, order[first:], context)
+        if not left or not right:
+            return left or right
+        return String(str(left).rstrip() + EN_DASH + str(right).lstrip())
+
+
+class _Disambiguating:
+    """Evaluate ``disambiguate="true"`` (citeproc-py never does) from the item's flag."""
+
+    def render(self, item: Any, context: Any = None, delimiter: str = "", **kwargs: Any) -> Any:
+        if "disambiguate" not in self.attrib:  # type: ignore[attr-defined]
+            return super().render(item, context=context, delimiter=delimiter, **kwargs)  # type: ignore[misc]
+        wanted = bool(item.get("disambiguate"))
+        others = {k: v for k, v in self.attrib.items() if k != "disambiguate"}  # type: ignore[attr-defined]
+        if len(others) == (1 if "match" in others else 0):
+            if not wanted:
+                raise model.ConditionFailed
+            return self.render_children(item, context=context, delimiter=delimiter, **kwargs)  # type: ignore[attr-defined]
+        match = self.get("match", "all")  # type: ignore[attr-defined]
+        try:
+            rest = True
+            super().render(item, context=context, delimiter=delimiter, **kwargs)  # type: ignore[misc]
+        except model.ConditionFailed:
+            rest = False
+        ok = {"any": wanted or rest, "none": not (wanted or rest)}.get(match, wanted and rest)
+        if not ok:
+            raise model.ConditionFailed
+        return self.render_children(item, context=context, delimiter=delimiter, **kwargs)  # type: ignore[attr-defined]
+
+
+class If(_Disambiguating, _Memo, model.If):
+    pass
+
+
+class Else_If(_Disambiguating, _Memo, model.Else_If):
+    pass
+
+
+class Style(_Memo, model.Style):
+    def set_locale_list(self, output_locale: str, validate: bool = False) -> None:
+        """Set up the locales in citeproc-py's order, parsed with the mended classes."""
+        self.locales: list[Any] = []
+        seen: set[str] = set()
+
+        def in_style(lang: str | None) -> None:
+            expr = f'./cs:locale[@xml:lang="{lang}"]' if lang else "./cs:locale[not(@xml:lang)]"
+            self.locales.extend(self.xpath_search(expr)[:1])
+
+        def system(lang: str) -> None:
+            if lang not in seen:
+                seen.add(lang)
+                self.locales.append(_parse(LOCALES_DIR / f"locales-{lang}.xml"))
+
+        language = output_locale.split("-")[0]
+        in_style(output_locale)
+        in_style(language)
+        in_style(None)
+        if output_locale in LANGUAGE_NAMES:
+            system(output_locale)
+        if language in PRIMARY_DIALECTS:
+            system(PRIMARY_DIALECTS[language])
+        system("en-US")
+        for locale in self.locales:
+            locale.style = self
+
+
+_MENDED = {cls.__name__: cls for cls in (Text, Name, Names, Date, If, Else_If, Style)}
+
+
+def _element_classes() -> dict[str, type]:
+    classes: dict[str, type] = {}
+    for cls in model.CitationStylesElement.__subclasses__():
+        # A locale answers its own look-ups; memoising there would shadow them.
+        plain = cls is model.Locale
+        mended = _MENDED.get(cls.__name__) or (
+            cls if plain else type(cls.__name__, (_Memo, cls), {})
+        )
+        classes[cls.__name__.replace("_", "-").lower()] = mended
+    return classes
+
+
+_LOOKUP = etree.ElementNamespaceClassLookup()
+_NAMESPACE = _LOOKUP.get_namespace(CSL_NS)
+_NAMESPACE[None] = model.CitationStylesElement
+_NAMESPACE.update(_element_classes())
+_PARSER = etree.XMLParser(remove_comments=True, encoding="UTF-8", no_network=True)
+_PARSER.set_element_class_lookup(_LOOKUP)
+
+
+def _parse(path: Path) -> Any:
+    root = etree.parse(str(path), _PARSER).getroot()
+    # lxml drops a Python element proxy (and the attributes cached on it) when nothing refers
+    # to it; holding every proxy keeps citeproc-py's per-element state alive.
+    root.__dict__["_all_elements"] = list(root.iter())
+    return root
+
+
+@dataclass
+class LoadedStyle:
+    """A parsed style bound to one locale, with what the list-level code needs to know."""
+
+    path: Path
+    locale: str
+    root: Any
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    @property
+    def citation(self) -> Any:
+        return self.root.citation
+
+    @property
+    def bibliography(self) -> Any:
+        return self.root.bibliography
+
+    def option(self, element: Any, name: str, default: str | None = None) -> str | None:
+        """Return an option set on an element or, failing that, on the style."""
+        if element is not None and element.get(name) is not None:
+            return element.get(name)
+        return self.root.get(name, default)
+
+    @property
+    def punctuation_in_quote(self) -> bool:
+        return str(self.root.get_locale_option("punctuation-in-quote")).lower() == "true"
+
+    def term(self, name: str) -> str:
+        return str(self.root.get_single_term(name))
+
+
+def load_style(path: Path, locale: str) -> LoadedStyle:
+    """Parse a style file and bind it to a locale."""
+    root = _parse(path)
+    root.set_locale_list(locale)
+    root.formatter = PlainFormat
+    return LoadedStyle(path=path, locale=locale, root=root)
+
+
+class RenderItem(CitationItem):
+    """One cite: a reference with its number and disambiguation state."""
+
+    def __init__(self, key: str, reference: Any, number: int = 1, **state: Any):
+        super().__init__(key)
+        self.key = key  # citeproc-py lower-cases keys; ours are already canonical
+        self["_reference"] = reference
+        self["_number"] = number
+        self.update(state)
+
+    @property
+    def reference(self) -> Any:
+        return self["_reference"]
+
+    @property
+    def number(self) -> int:
+        return int(self["_number"])
+
+    @property
+    def bibliography(self) -> Any:
+        return self  # citeproc-py reaches the formatter through item.bibliography.formatter
+
+    @property
+    def formatter(self) -> Any:
+        return PlainFormat
+
+
+def render_layout(style: LoadedStyle, layout: Any, item: RenderItem) -> str | None:
+    """Render one item through a citation or bibliography layout (without its affixes)."""
+    layout.repressed = {}
+    try:
+        text = layout.render_children(item)
+    except VariableError:
+        return None
+    # The layout's own formatting (AMA's superscript) is applied once, by wrap_layout.
+    return None if text is None else str(text)
+
+
+def render_bibliography_entry(layout: Any, item: RenderItem, split_first: bool) -> str | None:
+    """Render one bibliography entry; with ``split_first`` its first field (the number of a
+    numbered style) is followed by a space, as citeproc-js does (citeproc-py prints "1.Sherman")."""
+    if not split_first:
+        text = render_layout_children(layout, item)
+        return None if text is None else str(layout.format(layout.wrap(text)))
+    layout.repressed = {}
+    rendered = []
+    for child in layout.iterchildren():
+        try:
+            rendered.append(child.render(item))
+        except VariableError:
+            rendered.append(None)
+    first, rest = rendered[0], [r for r in rendered[1:] if r is not None]
+    body = join(rest) if rest else None
+    if first is None or body is None:
+        text = first if body is None else body
+    else:
+        text = String(str(first).rstrip() + " ") + body
+    return None if text is None else str(layout.format(layout.wrap(text)))
+
+
+def render_layout_children(layout: Any, item: RenderItem) -> Any:
+    layout.repressed = {}
+    try:
+        return layout.render_children(item)
+    except VariableError:
+        return None
+
+
+def render_names(layout: Any, item: RenderItem, et_al: bool = True) -> str | None:
+    """Render the first names a layout shows for an item (with or without "et al.")."""
+    root = layout.get_root()
+    seen: list[str] = []
+    root.__dict__.update(_names_seen=seen, _no_et_al=not et_al)
+    try:
+        render_layout_children(layout, item)
+    finally:
+        root.__dict__.update(_names_seen=None, _no_et_al=False)
+    return seen[0] if seen else None
+
+
+def wrap_layout(layout: Any, parts: list[str]) -> str:
+    """Join rendered cites with the layout's delimiter and add its affixes and formatting."""
+    return str(layout.format(layout.wrap(layout.join([String(p) for p in parts]))))
