@@ -1,0 +1,102 @@
+"""The index follows the store: imports show at once; stale or missing indexes are found and rebuilt."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from kb import db, index, library, search
+from kb.search import SearchParams
+
+RECORD = {
+    "id": "newman2024zebra",
+    "type": "article-journal",
+    "title": "Zebrafish massage for quokka-related neck strain",
+    "author": [{"family": "Newman", "given": "Ada"}],
+    "container-title": "Journal of Unlikely Trials",
+    "issued": {"date-parts": [[2024]]},
+    "kb": {
+        "design": "rct",
+        "evidence": [
+            {"condition": "chronic-neck-pain", "modalities": ["swedish"], "finding": "supports"}
+        ],
+    },
+}
+
+
+def _keys(settings, q: str) -> list[str]:
+    with db.session_scope(settings) as session:
+        return [h["key"] for h in search.search(settings, session, SearchParams(q=q)).hits]
+
+
+def test_import_shows_in_search_at_once(settings) -> None:
+    assert _keys(settings, "zebrafish") == []
+    index.searcher(settings)  # an open searcher must see the new commit
+    library.import_records(settings, [(RECORD, "test")])
+    assert _keys(settings, "zebrafish") == ["newman2024zebra"]
+    assert "newman2024zebra" in _keys(settings, "author:newman quokka")
+    with db.session_scope(settings) as session:
+        assert index.status(settings, session).ok
+
+
+def test_fresh_index_is_current(settings, session) -> None:
+    status = index.status(settings, session)
+    assert status.ok and status.generation == status.store_generation
+    assert status.references_indexed == status.references > 0
+    assert not index.ensure_current(settings, session)
+
+
+def test_stale_index_is_detected_and_rebuilt(settings) -> None:
+    with db.session_scope(settings) as session:
+        db.bump_generation(session)
+    with db.session_scope(settings) as session:
+        status = index.status(settings, session)
+        assert any("stale" in p and "kb reindex" in p for p in status.problems)
+        assert index.ensure_current(settings, session)
+        assert index.status(settings, session).ok
+
+
+def test_missing_index_is_detected_and_rebuilt(settings) -> None:
+    shutil.rmtree(settings.index_dir)
+    index._forget(settings.index_dir)
+    with db.session_scope(settings) as session:
+        status = index.status(settings, session)
+        assert not status.exists and "missing" in status.problems[0]
+        assert index.ensure_current(settings, session)
+    assert _keys(settings, "tmj")[0] == "tmj-tmd"
+
+
+# Whoosh leaks the handle of a segment file it fails to read; the leak is its, not ours.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_unreadable_index_is_detected(settings) -> None:
+    index._forget(settings.index_dir)
+    for path in settings.index_dir.glob("*.seg"):
+        path.write_bytes(b"garbage")
+    with db.session_scope(settings) as session:
+        status = index.status(settings, session)
+        assert status.problems
+        assert index.ensure_current(settings, session)
+        assert index.status(settings, session).ok
+
+
+def test_rebuild_reports_progress_and_count(settings, session) -> None:
+    seen = []
+    count = index.rebuild(
+        settings, session, progress=lambda done, total: seen.append((done, total))
+    )
+    assert count == index.status(settings, session).documents
+    assert seen[-1][0] == seen[-1][1]
+
+
+def test_failed_rebuild_keeps_the_old_index(settings, session, monkeypatch) -> None:
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("store went away")
+        yield
+
+    monkeypatch.setattr(index, "reference_docs", broken)
+    try:
+        index.rebuild(settings, session)
+    except RuntimeError:
+        pass
+    assert _keys(settings, "tmj")[0] == "tmj-tmd"

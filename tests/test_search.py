@@ -1,0 +1,178 @@
+"""Search parameters, facets that toggle, sorts, pages, year ranges and the syntax fallback."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb import search
+from kb.search import BadSearch, SearchParams
+
+
+def _run(settings, session, **args):
+    return search.search(settings, session, SearchParams.from_args(args)).as_json()
+
+
+def test_params_round_trip() -> None:
+    args = {
+        "q": "neck",
+        "design": ["rct", "cohort"],
+        "year_from": "2000",
+        "sort": "newest",
+        "page": "2",
+    }
+    params = SearchParams.from_args(args)
+    assert params.design == ["rct", "cohort"] and params.year_from == 2000 and params.page == 2
+    assert SearchParams.from_args(params.to_args()) == params
+
+
+def test_comma_separated_values() -> None:
+    assert SearchParams.from_args({"finding": "supports,mixed"}).finding == ["supports", "mixed"]
+
+
+@pytest.mark.parametrize(
+    ("args", "names"),
+    [
+        pytest.param({"colour": "red"}, "colour", id="unknown_parameter"),
+        pytest.param({"design": "anecdote"}, "design", id="unknown_design"),
+        pytest.param({"finding": "great"}, "finding", id="unknown_finding"),
+        pytest.param({"condition": "Neck Pain"}, "condition", id="condition_not_a_slug"),
+        pytest.param({"year_from": "soon"}, "year_from", id="year_not_a_number"),
+        pytest.param(
+            {"year_from": "2015", "year_to": "2010"}, "year_from", id="year_range_backwards"
+        ),
+        pytest.param({"sort": "random"}, "sort", id="unknown_sort"),
+        pytest.param({"page": "0"}, "page", id="page_zero"),
+        pytest.param({"per_page": "1000"}, "per_page", id="per_page_too_big"),
+        pytest.param({"q": ["a", "b"]}, "q", id="two_queries"),
+    ],
+)
+def test_bad_parameters(args, names: str) -> None:
+    with pytest.raises(BadSearch) as error:
+        SearchParams.from_args(args)
+    assert str(error.value).startswith(names)
+
+
+def test_json_contract(settings, session) -> None:
+    data = _run(settings, session, q="neck")
+    assert {
+        "query",
+        "total",
+        "suggestion",
+        "hits",
+        "facets",
+        "page",
+        "pages",
+        "sort",
+        "notice",
+    } <= set(data)
+    assert {"design", "finding", "condition", "modality", "decade"} <= set(data["facets"])
+    hit = data["hits"][0]
+    assert {"kind", "key", "title", "year", "score", "snippet"} <= set(hit)
+    assert "<mark>" in "".join(h["snippet"] for h in data["hits"])
+
+
+def test_snippet_escapes_html(settings, session) -> None:
+    for hit in _run(settings, session, q="massage", per_page="100")["hits"]:
+        assert "<" not in hit["snippet"].replace("<mark>", "").replace("</mark>", "")
+
+
+def test_facet_counts_match_filtered_totals(settings, session) -> None:
+    data = _run(settings, session, q="massage")
+    for entry in data["facets"]["design"]:
+        filtered = search.search(settings, session, SearchParams.from_args(entry["toggle"]))
+        assert filtered.total == entry["count"], entry["value"]
+
+
+def test_facet_toggle_on_and_off(settings, session) -> None:
+    data = _run(settings, session, q="neck", design="rct")
+    rct = next(e for e in data["facets"]["design"] if e["value"] == "rct")
+    assert rct["selected"] and "design" not in rct["toggle"]
+    assert all(h["design"] == "rct" for h in data["hits"])
+    other = next(e for e in data["facets"]["design"] if e["value"] != "rct")
+    assert set(other["toggle"]["design"]) == {"rct", other["value"]}
+
+
+def test_condition_and_finding_filters(settings, session) -> None:
+    data = _run(settings, session, condition="stress-anxiety-depression", finding="no-difference")
+    assert [h["key"] for h in data["hits"]] == ["sherman2010effectiveness"]
+
+
+def test_decade_facet_sets_a_year_range(settings, session) -> None:
+    data = _run(settings, session, q="massage")
+    decade = next(e for e in data["facets"]["decade"] if e["value"] == "2010")
+    assert decade["toggle"]["year_from"] == 2010 and decade["toggle"]["year_to"] == 2019
+    inside = search.search(settings, session, SearchParams.from_args(decade["toggle"]))
+    assert inside.total == decade["count"]
+    assert all(2010 <= h["year"] <= 2019 for h in inside.hits)
+
+
+@pytest.mark.parametrize(
+    ("q", "low", "high"),
+    [
+        ("year:2009", 2009, 2009),
+        ("year:2005-2015", 2005, 2015),
+        ("year:2020-", 2020, 3000),
+        ("year:-2004", 0, 2004),
+    ],
+)
+def test_year_ranges_in_the_query(settings, session, q: str, low: int, high: int) -> None:
+    data = _run(settings, session, q=q, per_page="100")
+    assert data["total"] > 0
+    assert all(low <= h["year"] <= high for h in data["hits"])
+
+
+def test_sorts(settings, session) -> None:
+    newest = [
+        h["year"]
+        for h in _run(settings, session, q="massage", sort="newest", per_page="100")["hits"]
+        if h["kind"] == "reference"
+    ]
+    dated = [y for y in newest if y is not None]
+    assert dated == sorted(dated, reverse=True) and newest[: len(dated)] == dated  # undated last
+    oldest = [
+        h["year"]
+        for h in _run(settings, session, q="massage", sort="oldest", per_page="100")["hits"]
+        if h["kind"] == "reference"
+    ]
+    dated = [y for y in oldest if y is not None]
+    assert dated == sorted(dated) and oldest[: len(dated)] == dated
+    levels = [
+        h["level"]
+        for h in _run(settings, session, q="massage", sort="level", per_page="100")["hits"]
+        if h["kind"] == "reference"
+    ]
+    assert levels == sorted(levels)
+
+
+def test_pagination(settings, session) -> None:
+    first = _run(settings, session, q="massage", per_page="5")
+    second = _run(settings, session, q="massage", per_page="5", page="2")
+    assert first["pages"] == -(-first["total"] // 5)
+    assert len(first["hits"]) == 5
+    assert not {h["key"] for h in first["hits"]} & {h["key"] for h in second["hits"]}
+
+
+@pytest.mark.parametrize(
+    "q", ['"neck pain', "(neck OR", "year:abc neck", "neck AND", "title:", "***"]
+)
+def test_syntax_errors_never_raise(settings, session, q: str) -> None:
+    data = _run(settings, session, q=q)
+    assert isinstance(data["total"], int)
+
+
+def test_fallback_sets_a_notice(settings, session) -> None:
+    data = _run(settings, session, q="year:abc neck")
+    assert data["notice"] and data["total"] > 0
+
+
+def test_operators_and_wildcards(settings, session) -> None:
+    both = _run(settings, session, q="neck AND whiplash", per_page="100")["total"]
+    either = _run(settings, session, q="neck OR whiplash", per_page="100")["total"]
+    without = _run(settings, session, q="neck NOT whiplash", per_page="100")["total"]
+    assert both < either and without < either
+    assert _run(settings, session, q="fibro*")["total"] > 0
+
+
+def test_candidates_for_a_pasted_reference(settings, session) -> None:
+    text = "Sherman KJ, Cherkin DC. Randomized trial of therapeutic massage for chronic neck pain. Clin J Pain. 2009"
+    assert search.candidates(settings, session, text, limit=3)[0] == "sherman2009randomized"
