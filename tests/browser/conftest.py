@@ -1,0 +1,150 @@
+"""A live app over a fresh store, and Debian's headless Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+
+from web import create_app
+
+ROOT = Path(__file__).resolve().parents[2]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
+
+
+@pytest.fixture
+def live_server(settings) -> Iterator[str]:
+    """Serve the app on a free local port in a thread; yield its base URL."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "KB_DATA_DIR": str(settings.data_dir),
+            "KB_DATABASE_URL": settings.database_url,
+        }
+    )
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def browser():  # type: ignore[no-untyped-def]
+    """Launch Debian's Chromium; fail (never skip) when it is not installed."""
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: install it with "
+            "`apt-get install -y --no-install-recommends chromium chromium-driver` "
+            "(never `playwright install`)",
+            pytrace=False,
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(params=list(WIDTHS), ids=list(WIDTHS))
+def width(request) -> str:  # type: ignore[no-untyped-def]
+    return request.param  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def page(browser, live_server, width):  # type: ignore[no-untyped-def]
+    """Open a page at desktop or phone width, with downloads and the clipboard allowed."""
+    w, h = WIDTHS[width]
+    context = browser.new_context(
+        viewport={"width": w, "height": h}, accept_downloads=True, base_url=live_server
+    )
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server)
+    opened = context.new_page()
+    opened.set_default_timeout(15_000)
+    errors: list[str] = []
+    opened.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    opened.console_errors = errors  # type: ignore[attr-defined]
+    yield opened
+    context.close()
+
+
+@pytest.fixture
+def shoot(page, width, request):  # type: ignore[no-untyped-def]
+    """Return a function that saves a full-page screenshot named by journey, step and width."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    journey = request.node.originalname.removeprefix("test_")
+
+    def save(step: str) -> Path:
+        path = SCREENSHOTS / f"{journey}-{step}-{width}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return save
+
+
+@lru_cache(maxsize=1)
+def axe_source() -> str:
+    """Return axe.min.js from axe-playwright-python, or from node_modules/axe-core."""
+    candidates = [ROOT / "node_modules" / "axe-core" / "axe.min.js"]
+    try:
+        import axe_playwright_python
+
+        candidates.insert(0, Path(axe_playwright_python.__file__).parent / "axe.min.js")
+    except ImportError:
+        pass
+    for path in candidates:
+        if path.exists():
+            return path.read_text(encoding="utf-8")
+    pytest.fail(
+        "axe-core is missing: `pip install axe-playwright-python` (ships axe.min.js) "
+        "or `npm install axe-core`",
+        pytrace=False,
+    )
+
+
+def serious_violations(page: Any) -> list[dict[str, Any]]:
+    """Run axe on the current page; return serious/critical violations as rule, impact, nodes."""
+    # Evaluated as a script, not a <script> tag: the page's CSP forbids inline scripts.
+    page.evaluate(axe_source())
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "nodes": [n["target"] for n in v["nodes"][:5]],
+        }
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+@pytest.fixture
+def assert_accessible() -> Callable[[Any], None]:
+    """Return a check that the current page has no serious or critical axe violations."""
+
+    def check(page: Any) -> None:
+        violations = serious_violations(page)
+        assert not violations, f"{page.url}: {violations}"
+
+    return check

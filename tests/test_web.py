@@ -1,0 +1,253 @@
+"""The web app through Flask's test client: every page, its JSON twin, and bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb import library
+from web import create_app
+
+
+@pytest.fixture
+def app(settings):
+    return create_app(
+        {
+            "TESTING": True,
+            "KB_DATA_DIR": str(settings.data_dir),
+            "KB_DATABASE_URL": settings.database_url,
+        }
+    )
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+PAGES = [
+    pytest.param("/", "What does the research say", id="home"),
+    pytest.param("/about", "not medical advice", id="about"),
+    pytest.param("/conditions", "Temporomandibular", id="conditions"),
+    pytest.param("/conditions/tmj-tmd", "kalamir2012intraoral", id="condition"),
+    pytest.param("/conditions/tmj-tmd?design=rct&style=ama", "Kalamir", id="condition-filtered"),
+    pytest.param("/modalities", "Trigger point", id="modalities"),
+    pytest.param("/modalities/trigger-point", "Blood pressure", id="modality"),
+    pytest.param("/evidence-map", "Evidence map", id="map"),
+    pytest.param("/references/sherman2009randomized", "19333174", id="reference"),
+    pytest.param("/search?q=neck+pain", "results", id="search"),
+    pytest.param(
+        "/cite?keys=sherman2009randomized,kalamir2012intraoral&style=apa", "Sherman", id="cite"
+    ),
+    pytest.param("/check", "Check a reference list", id="checker"),
+]
+
+
+@pytest.mark.parametrize("url, text", PAGES)
+def test_pages_render_with_security_headers(client, url, text):
+    response = client.get(url)
+    assert response.status_code == 200, response.data[:500]
+    assert response.mimetype == "text/html"
+    assert text in response.get_data(as_text=True)
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "style-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "<script>" not in response.get_data(as_text=True)  # no inline scripts
+    assert " style=" not in response.get_data(as_text=True)  # no inline styles
+
+
+TWINS = [
+    pytest.param("/api/conditions", "conditions", id="conditions"),
+    pytest.param("/api/conditions/tmj-tmd", "grade", id="condition"),
+    pytest.param("/api/modalities", "modalities", id="modalities"),
+    pytest.param("/api/modalities/swedish", "conditions", id="modality"),
+    pytest.param("/api/references/sherman2009randomized", "reference", id="reference"),
+    pytest.param("/api/evidence-map", "conditions", id="map"),
+    pytest.param("/api/search?q=neck&design=rct&sort=newest&page=1", "hits", id="search"),
+    pytest.param(
+        "/api/cite?keys=sherman2009randomized&style=apa&format=text", "entries", id="cite"
+    ),
+    pytest.param("/healthz", "generation", id="healthz"),
+]
+
+
+@pytest.mark.parametrize("url, key", TWINS)
+def test_json_twins(client, url, key):
+    response = client.get(url)
+    assert response.status_code == 200, response.data[:500]
+    assert response.is_json
+    assert response.json["ok"] is True and key in response.json
+
+
+def test_condition_twin_has_the_same_data_as_the_page(client):
+    data = client.get("/api/conditions/stress-anxiety-depression").json
+    page = client.get("/conditions/stress-anxiety-depression").get_data(as_text=True)
+    assert data["grade"]["label"] in page
+    null = [r for r in data["rows"] if r["finding"] == "no-difference"]
+    assert null and null[0]["title"] in page and "no difference" in page
+
+
+def test_condition_filter_and_bibliography_in_a_style(client):
+    data = client.get("/api/conditions/tmj-tmd?design=rct&style=ama").json
+    assert [r["key"] for r in data["rows"]] == ["kalamir2012intraoral"]
+    assert data["bibliography"]["style"] == "american-medical-association"
+    assert len(data["bibliography"]["entries"]) == 1
+    download = client.get(data["bibliography"]["downloads"]["text"])
+    assert download.status_code == 200
+    assert "attachment" in download.headers["Content-Disposition"]
+    assert "Kalamir" in download.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "ext, mimetype, text",
+    [
+        pytest.param("bib", "application/x-bibtex", "@article", id="bibtex"),
+        pytest.param("ris", "application/x-research-info-systems", "TY  -", id="ris"),
+        pytest.param(
+            "json",
+            "application/vnd.citationstyles.csl+json",
+            '"sherman2009randomized"',
+            id="csl-json",
+        ),
+    ],
+)
+def test_reference_downloads(client, ext, mimetype, text):
+    response = client.get(f"/references/sherman2009randomized.{ext}")
+    assert response.status_code == 200
+    assert response.mimetype == mimetype
+    assert text in response.get_data(as_text=True)
+
+
+def test_cite_api_formats_in_the_style_order(client):
+    data = client.get(
+        "/api/cite?keys=sherman2009randomized,kalamir2012intraoral&style=apa&format=text"
+    ).json
+    assert data["style"] == "apa" and len(data["entries"]) == 2
+    bib = client.get("/api/cite?keys=sherman2009randomized&format=bibtex").json
+    assert "@article" in bib["text"]
+
+
+BAD = [
+    pytest.param("/api/conditions?colour=red", 400, "colour", id="unknown-parameter"),
+    pytest.param(
+        "/api/conditions/tmj-tmd?sort=best", 400, "sort", id="unknown-parameter-on-condition"
+    ),
+    pytest.param("/api/search?q=neck&page=zero", 400, "page", id="bad-page"),
+    pytest.param("/api/search?q=neck&page=0", 400, "page", id="page-zero"),
+    pytest.param("/api/search?q=neck&design=anecdote", 400, "design", id="bad-design"),
+    pytest.param(
+        "/api/conditions/tmj-tmd?design=anecdote", 400, "design", id="bad-design-on-condition"
+    ),
+    pytest.param(
+        "/api/cite?keys=sherman2009randomized&style=apaa",
+        400,
+        "apa",
+        id="unknown-style-names-close",
+    ),
+    pytest.param(
+        "/api/cite?keys=sherman2009randomized&format=docx", 400, "format", id="unknown-format"
+    ),
+    pytest.param("/api/cite?keys=nobody2099nothing", 404, "nobody2099nothing", id="unknown-key"),
+    pytest.param(
+        "/api/references/nobody2099nothing", 404, "nobody2099nothing", id="unknown-reference"
+    ),
+    pytest.param("/api/conditions/no-such-thing", 404, "no-such-thing", id="unknown-condition"),
+    pytest.param("/api/modalities/no-such-thing", 404, "no-such-thing", id="unknown-modality"),
+    pytest.param("/api/nowhere", 404, "/api/nowhere", id="unknown-route"),
+]
+
+
+@pytest.mark.parametrize("url, status, word", BAD)
+def test_bad_input_gets_the_one_error_shape(client, url, status, word):
+    response = client.get(url)
+    assert response.status_code == status
+    assert response.json == {"ok": False, "error": response.json["error"], "status": status}
+    assert word in response.json["error"]
+
+
+@pytest.mark.parametrize(
+    "url, status, hint",
+    [
+        pytest.param("/conditions/no-such-thing", 404, "Search the library", id="404"),
+        pytest.param("/conditions?colour=red", 400, "names the value", id="400"),
+        pytest.param(
+            "/references/nobody2099nothing.bib", 404, "Search the library", id="404-download"
+        ),
+    ],
+)
+def test_html_errors_say_what_to_do_next(client, url, status, hint):
+    response = client.get(url)
+    assert response.status_code == status
+    assert response.mimetype == "text/html"
+    assert hint in response.get_data(as_text=True)
+
+
+def test_unknown_style_suggests_close_styles(client):
+    response = client.get("/api/references/sherman2009randomized?style=vancuver")
+    assert response.status_code == 400
+    assert "did you mean" in response.json["error"]
+
+
+def test_big_post_is_refused_with_413(client):
+    body = {"text": "x" * (2 * 1024 * 1024), "style": "apa"}
+    response = client.post("/api/check-references", data=body)
+    assert response.status_code == 413
+    assert response.json["status"] == 413 and "KB" in response.json["error"]
+    page = client.post("/check", data=body)
+    assert page.status_code == 413 and "shorter list" in page.get_data(as_text=True)
+
+
+PASTED = (
+    "1. Sherman KJ, Cherkin DC, Hawkes RJ, Miglioretti DL, Deyo RA. Randomized trial of therapeutic "
+    "massage for chronic neck pain. Clin J Pain. 2008;25(3):233-238.\n\n"
+    "2. Nobody A. An invented study of foot rubs in astronauts. J Imaginary Med. 2031;1:1-2.\n"
+)
+
+
+def test_checker_reports_each_entry_and_the_corrected_list(client, caplog):
+    data = client.post("/api/check-references", json={"text": PASTED, "style": "apa"}).json
+    assert [e["status"] for e in data["report"]["entries"]] == ["matched", "not-found"]
+    assert data["report"]["entries"][0]["key"] == "sherman2009randomized"
+    assert any(d["field"] == "year" for d in data["report"]["entries"][0]["differences"])
+    assert "Sherman" in data["report"]["formatted"]
+    page = client.post("/check", data={"text": PASTED, "style": "apa"}).get_data(as_text=True)
+    assert "matched, with differences" in page and "not in the library" in page
+    assert "astronauts" not in caplog.text  # the pasted text is never logged
+
+
+def test_checker_bad_bodies(client):
+    assert client.post("/api/check-references", json=["not", "an", "object"]).status_code == 400
+    assert (
+        client.post("/api/check-references", json={"text": "", "style": "apa"}).status_code == 400
+    )
+    assert (
+        client.post("/api/check-references", json={"text": "x", "colour": "red"}).status_code == 400
+    )
+    assert client.get("/api/check-references").status_code == 405
+
+
+def test_script_in_a_title_is_shown_as_text(settings, app, client):
+    record = {
+        "id": "evil2020script",
+        "type": "article-journal",
+        "title": "<script>alert('x')</script> Massage and mischief",
+        "author": [{"family": "Evil", "given": "E."}],
+        "issued": {"date-parts": [[2020]]},
+        "kb": {
+            "design": "rct",
+            "evidence": [
+                {"condition": "tmj-tmd", "modalities": ["swedish"], "finding": "supports"}
+            ],
+        },
+    }
+    library.import_records(settings, [(record, "test")])
+    for url in ("/references/evil2020script", "/conditions/tmj-tmd", "/search?q=mischief"):
+        html = client.get(url).get_data(as_text=True)
+        assert "<script>alert" not in html, url
+        assert "&lt;script&gt;alert(" in html, url
+
+
+def test_every_view_is_a_permalink(client):
+    html = client.get("/search?q=neck&design=rct&sort=newest").get_data(as_text=True)
+    # Facet toggles and page links carry the whole query in their URL.
+    assert "sort=newest" in html and "q=neck" in html
+    condition = client.get("/conditions/tmj-tmd?design=rct&style=ama").get_data(as_text=True)
+    assert "design=rct" in condition and "style=american-medical-association" in condition

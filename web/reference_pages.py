@@ -1,0 +1,56 @@
+"""A reference's page, its cite box, and its downloads as BibTeX, RIS and CSL-JSON."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, Response, request, url_for
+
+from kb import evidence
+from web import store
+from web.citations import attachment, formatted, style_options
+from web.params import Params, style_named
+from web.responses import PageError, respond, twin
+
+# Extension -> (kb.citing format, media type).
+EXPORTS = {
+    "bib": ("bibtex", "application/x-bibtex; charset=utf-8"),
+    "ris": ("ris", "application/x-research-info-systems; charset=utf-8"),
+    "json": ("csl-json", "application/vnd.citationstyles.csl+json; charset=utf-8"),
+}
+
+
+def reference(key: str) -> Response | tuple[str, int]:
+    """Show a reference's full record, links, evidence rows and its citation in a style."""
+    params = Params(request.args, ("style",))
+    style = params.style()
+    try:
+        data = evidence.reference_page(store.session(), key)
+    except evidence.NotFound as error:
+        raise PageError(404, str(error)) from error
+    citation = formatted([key], style)
+    data["cite"] = {
+        "style": style.name,
+        "style_title": style.title,
+        "text": citation.text.strip(),
+        "in_text": citation.in_text,
+        "styles": style_options(style),
+    }
+    data["downloads"] = {ext: url_for("refs.export", key=key, ext=ext) for ext in EXPORTS}
+    return respond("references/page.html", data)
+
+
+def export(key: str, ext: str) -> Response:
+    """Send one reference as a BibTeX, RIS or CSL-JSON file."""
+    Params(request.args, ())
+    fmt, media_type = EXPORTS[ext]
+    citation = formatted([key], style_named(""), fmt)
+    return attachment(citation.text, f"{key.replace('/', '-')}.{ext}", media_type)
+
+
+def init_app(app: Flask) -> None:
+    """Register the reference page, its JSON twin and the exports."""
+    # A fresh blueprint per app: the factory may build several apps in one process.
+    blueprint = Blueprint("refs", __name__)
+    # The export rule is listed first and is more specific, so "key.bib" reaches it.
+    blueprint.add_url_rule("/references/<path:key>.<any(bib, ris, json):ext>", "export", export)
+    twin(blueprint, "/references/<path:key>", "reference", reference)
+    app.register_blueprint(blueprint)

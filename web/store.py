@@ -1,0 +1,48 @@
+"""The web app's store: its settings, the store made ready at start, and a session per request."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g
+from sqlmodel import Session
+
+from kb import db, library
+from kb import index as search_index
+from kb.config import Settings
+from kb.config import settings as make_settings
+
+
+def settings() -> Settings:
+    """Return the settings of the running app."""
+    return current_app.extensions["kb.settings"]  # type: ignore[no-any-return]
+
+
+def session() -> Session:
+    """Return this request's session, opened on first use and closed at teardown."""
+    if "kb_session" not in g:
+        g.kb_session = Session(db.engine(settings()), expire_on_commit=False)
+    return g.kb_session  # type: ignore[no-any-return]
+
+
+def close_session(_error: BaseException | None = None) -> None:
+    """Close this request's session, if one was opened."""
+    opened = g.pop("kb_session", None)
+    if opened is not None:
+        opened.close()
+
+
+def ensure_ready(store: Settings) -> None:
+    """Create and load the store if it does not exist, and bring the index up to date."""
+    if not db.store_exists(store):
+        library.init(store)
+    with db.session_scope(store) as opened:
+        search_index.ensure_current(store, opened)
+
+
+def init_app(app: Flask) -> None:
+    """Resolve the app's settings, make the store ready and close sessions at teardown."""
+    store = make_settings(
+        data_dir=app.config.get("KB_DATA_DIR"), database_url=app.config.get("KB_DATABASE_URL")
+    )
+    app.extensions["kb.settings"] = store
+    ensure_ready(store)
+    app.teardown_appcontext(close_session)
