@@ -1,0 +1,126 @@
+"""KB_DATABASE_URL: the same library on a real PostgreSQL server gives the same store.
+
+The fixture starts a throwaway PostgreSQL cluster (Debian's postgresql package, which
+scripts/test installs) on a Unix socket in a temporary folder, and stops it afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kb import db, library
+from kb.cli import cli
+from kb.config import Settings
+from kb.config import settings as make_settings
+
+
+def _pg_bin() -> Path:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not found:
+        pytest.fail(
+            "PostgreSQL server binaries are missing: apt-get install postgresql (scripts/test does)"
+        )
+    return found[-1].parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _as_postgres(args: list[str]) -> list[str]:
+    # initdb refuses to run as root; the server runs as Debian's postgres user.
+    return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    import psycopg  # noqa: F401  (a test dependency: a missing one fails loudly)
+
+    # Not under pytest's tmp_path: its parent is private to root, and the server runs as postgres.
+    folder = Path(tempfile.mkdtemp(prefix="kb-test-pg-"))
+    data, sockets = folder / "data", folder / "sock"
+    sockets.mkdir()
+    if os.geteuid() == 0:
+        shutil.chown(folder, "postgres")
+        shutil.chown(sockets, "postgres")
+    binaries = _pg_bin()
+    port = _free_port()
+    subprocess.run(
+        _as_postgres([str(binaries / "initdb"), "-D", str(data), "-U", "kb", "-A", "trust"]),
+        check=True,
+        capture_output=True,
+    )
+    options = f"-p {port} -k {sockets} -c listen_addresses=''"
+    subprocess.run(
+        _as_postgres(
+            [
+                str(binaries / "pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                options,
+                "-w",
+                "-l",
+                str(folder / "log"),
+                "start",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield f"postgresql+psycopg://kb@/postgres?host={sockets}&port={port}"
+    finally:
+        subprocess.run(
+            _as_postgres([str(binaries / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"]),
+            check=False,
+            capture_output=True,
+        )
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_settings(postgres_url: str, tmp_path: Path) -> Iterator[Settings]:
+    store = make_settings(data_dir=tmp_path / "pg-instance", database_url=postgres_url)
+    yield store
+    db.drop_schema(store)
+
+
+def test_postgres_store_equals_the_sqlite_store(pg_settings: Settings, settings: Settings) -> None:
+    library.init(pg_settings)
+    with db.session_scope(pg_settings) as session:
+        on_postgres = library.export_records(session, with_kb=True)
+    with db.session_scope(settings) as session:
+        on_sqlite = library.export_records(session, with_kb=True)
+    assert on_postgres == on_sqlite
+    assert len(on_postgres) == 55
+
+
+def test_the_command_line_honours_kb_database_url(pg_settings: Settings, tmp_path: Path) -> None:
+    runner = CliRunner(
+        env={"KB_DATABASE_URL": pg_settings.database_url, "KB_DATA_DIR": str(pg_settings.data_dir)}
+    )
+    assert runner.invoke(cli, ["init"]).exit_code == 0
+    bib = tmp_path / "one.bib"
+    bib.write_text(
+        "@article{pgtest2024, title={Massage on a server}, author={Doe, Jane}, year={2024},"
+        " journal={J Test}, doi={10.1234/pg.2024}}\n"
+    )
+    result = runner.invoke(cli, ["import", "--json", str(bib)])
+    assert json.loads(result.output)["added"] == 1
+    found = json.loads(runner.invoke(cli, ["search", "server", "--json"]).output)
+    assert [hit["key"] for hit in found["hits"]][:1] == ["pgtest2024"]
+    assert runner.invoke(cli, ["doctor"]).exit_code == 0
+    assert not (pg_settings.data_dir / "kb.sqlite3").exists()
