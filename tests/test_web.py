@@ -251,3 +251,28 @@ def test_every_view_is_a_permalink(client):
     assert "sort=newest" in html and "q=neck" in html
     condition = client.get("/conditions/tmj-tmd?design=rct&style=ama").get_data(as_text=True)
     assert "design=rct" in condition and "style=american-medical-association" in condition
+
+
+@pytest.mark.parametrize("fmt", ["bibtex", "ris", "csl-json"])
+def test_a_search_result_set_exports_and_reimports_without_loss(client, settings, tmp_path, fmt) -> None:
+    """Every study a search finds downloads as a file that re-imports as duplicates only."""
+    from kb import library
+
+    found = client.get("/api/search", query_string={"q": "neck", "per_page": 100}).get_json()
+    keys = {hit["key"] for hit in found["hits"] if hit["kind"] == "reference"}
+    response = client.get("/search/export", query_string={"q": "neck", "format": fmt})
+    assert response.status_code == 200
+    assert "attachment" in response.headers["Content-Disposition"]
+    path = tmp_path / {"bibtex": "x.bib", "ris": "x.ris", "csl-json": "x.json"}[fmt]
+    path.write_bytes(response.data)
+    report = library.import_paths(settings, [path], dry_run=True)
+    assert sorted(report.duplicates) == sorted(keys)
+    assert report.added == [] and report.rejected == []
+    page = client.get("/search", query_string={"q": "neck"}).get_data(as_text=True)
+    assert "/search/export?" in page
+
+
+def test_search_export_bad_input_is_400_or_404(client) -> None:
+    assert client.get("/search/export", query_string={"q": "neck", "format": "pdf"}).status_code == 400
+    assert client.get("/search/export", query_string={"q": "neck", "bogus": "1"}).status_code == 400
+    assert client.get("/search/export", query_string={"q": "zzzzqqqq"}).status_code == 404
