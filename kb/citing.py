@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
+from kb import db
+from kb.config import Settings
 from kb.models import Reference
 from kb.records import record_of
 from references import cite as csl
@@ -114,3 +116,31 @@ def style_choices() -> list[StyleInfo]:
 
 
 __all__ = ["ALIASES", "Citation", "UnknownKeys", "cite", "find_styles", "style_choices"]
+
+
+def warm(settings: Settings, styles: Sequence[str] = ("apa",)) -> int:
+    """Render the bibliographies the pages show by default, so no visitor waits for them.
+
+    Citations are cached per reference version and style on first use (references.cite);
+    this makes the first use happen at start-up: every condition's and modality's list and
+    every single reference, in each style. Returns the number of lists rendered.
+    """
+    from kb import evidence
+
+    rendered = 0
+    with db.session_scope(settings) as session:
+        lists = [
+            evidence.condition_page(session, item["slug"])["keys"]
+            for item in evidence.conditions_overview(session)
+        ]
+        lists += [
+            evidence.modality_page(session, item["slug"])["keys"]
+            for item in evidence.modalities_overview(session)
+        ]
+        lists += [[key] for key in session.exec(select(Reference.key))]
+        for style in styles:
+            for keys in lists:
+                if keys:
+                    cite(session, keys, style)
+                    rendered += 1
+    return rendered

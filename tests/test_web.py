@@ -15,6 +15,7 @@ def app(settings):
             "TESTING": True,
             "KB_DATA_DIR": str(settings.data_dir),
             "KB_DATABASE_URL": settings.database_url,
+            "KB_WARM_CITATIONS": False,  # no background thread outliving the test's folder
         }
     )
 
@@ -254,7 +255,9 @@ def test_every_view_is_a_permalink(client):
 
 
 @pytest.mark.parametrize("fmt", ["bibtex", "ris", "csl-json"])
-def test_a_search_result_set_exports_and_reimports_without_loss(client, settings, tmp_path, fmt) -> None:
+def test_a_search_result_set_exports_and_reimports_without_loss(
+    client, settings, tmp_path, fmt
+) -> None:
     """Every study a search finds downloads as a file that re-imports as duplicates only."""
     from kb import library
 
@@ -273,6 +276,21 @@ def test_a_search_result_set_exports_and_reimports_without_loss(client, settings
 
 
 def test_search_export_bad_input_is_400_or_404(client) -> None:
-    assert client.get("/search/export", query_string={"q": "neck", "format": "pdf"}).status_code == 400
+    assert (
+        client.get("/search/export", query_string={"q": "neck", "format": "pdf"}).status_code == 400
+    )
     assert client.get("/search/export", query_string={"q": "neck", "bogus": "1"}).status_code == 400
     assert client.get("/search/export", query_string={"q": "zzzzqqqq"}).status_code == 404
+
+
+def test_the_app_warms_the_default_bibliographies_at_start(settings) -> None:
+    import threading
+
+    from references import cite
+
+    cite._default.cache.clear()
+    create_app({"KB_DATA_DIR": str(settings.data_dir), "KB_DATABASE_URL": settings.database_url})
+    (warming,) = [t for t in threading.enumerate() if t.name == "kb-warm-citations"]
+    warming.join(timeout=120)
+    assert not warming.is_alive()
+    assert len(cite._default.cache) > 55  # every reference and every condition's list, in APA

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+
 from flask import Flask, current_app, g
 from sqlmodel import Session
 
-from kb import db, library
+from kb import citing, db, library
 from kb import index as search_index
 from kb.config import Settings
 from kb.config import settings as make_settings
@@ -46,3 +48,9 @@ def init_app(app: Flask) -> None:
     app.extensions["kb.settings"] = store
     ensure_ready(store)
     app.teardown_appcontext(close_session)
+    if app.config.get("KB_WARM_CITATIONS", True):
+        # Render the default bibliographies in the background: the first visitor of a condition
+        # page would otherwise wait for citeproc (~10 ms a reference); pages work meanwhile.
+        threading.Thread(
+            target=citing.warm, args=(store,), name="kb-warm-citations", daemon=True
+        ).start()

@@ -36,6 +36,7 @@ def live_server(settings) -> Iterator[str]:
             "TESTING": True,
             "KB_DATA_DIR": str(settings.data_dir),
             "KB_DATABASE_URL": settings.database_url,
+            "KB_WARM_CITATIONS": False,  # no background thread outliving the test's folder
         }
     )
     server = make_server("127.0.0.1", 0, app, threaded=True)
