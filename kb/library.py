@@ -25,6 +25,7 @@ from kb.keys import is_valid_key, make_key, unique_key
 from kb.models import Condition, Evidence, EvidenceModalityLink, Modality, Reference, _now
 from kb.records import record_of, reference_fields
 from references import formats
+from references.identifiers import fold
 from references.record import Failure, FormatError, ReadResult, Record
 
 Progress = Callable[[int], None]
@@ -46,6 +47,24 @@ class ImportRejected(Exception):
         super().__init__(first + tail)
 
 
+@dataclass(frozen=True)
+class Conflict:
+    """A field where an imported duplicate disagrees with the library, which kept its value."""
+
+    key: str
+    field: str
+    library: str
+    incoming: str
+
+    def as_json(self) -> dict[str, str]:
+        return {
+            "key": self.key,
+            "field": self.field,
+            "library": self.library,
+            "incoming": self.incoming,
+        }
+
+
 @dataclass
 class ImportReport:
     """What an import did, or would do on a dry run."""
@@ -54,6 +73,7 @@ class ImportReport:
     updated: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
     rejected: list[Failure] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
     dry_run: bool = False
 
     def summary(self) -> str:
@@ -69,6 +89,7 @@ class ImportReport:
             "updated": len(self.updated),
             "duplicates": len(self.duplicates),
             "rejected": [f.as_json() for f in self.rejected],
+            "conflicts": [c.as_json() for c in self.conflicts],
             "dry_run": self.dry_run,
             "keys": {"added": self.added, "updated": self.updated, "duplicates": self.duplicates},
         }
@@ -165,12 +186,31 @@ def _apply_evidence(
     return added
 
 
-def merge_into(reference: Reference, fields: dict[str, Any]) -> bool:
-    """Fill what the stored reference lacks from an incoming record; return whether it changed.
+# Fields whose stored and incoming values are compared to report a conflict.
+_COMPARED = ("title", "container_title", "volume", "issue", "page", "doi", "pmid", "year")
 
-    The stored value wins where both have one: the library's record is the curated one.
+
+def _same(stored: Any, incoming: Any) -> bool:
+    if isinstance(stored, str) and isinstance(incoming, str):
+        return fold(stored) == fold(incoming)
+    return bool(stored == incoming)
+
+
+def merge_into(reference: Reference, fields: dict[str, Any]) -> tuple[bool, list[Conflict]]:
+    """Fill what the stored reference lacks from an incoming record.
+
+    The stored value wins where both have one (the library's record is the curated one); each
+    such disagreement is returned as a conflict so the report can show it. Returns whether the
+    reference changed, and the conflicts.
     """
     changed = False
+    conflicts = [
+        Conflict(reference.key, name, str(getattr(reference, name)), str(fields[name]))
+        for name in _COMPARED
+        if getattr(reference, name) not in (None, "")
+        and fields.get(name) not in (None, "")
+        and not _same(getattr(reference, name), fields[name])
+    ]
     for name, value in fields.items():
         if value in (None, "", [], {}):
             continue
@@ -188,7 +228,7 @@ def merge_into(reference: Reference, fields: dict[str, Any]) -> bool:
         elif current in (None, "", [], {}):
             setattr(reference, name, value)
             changed = True
-    return changed
+    return changed, conflicts
 
 
 def import_records(
@@ -239,7 +279,8 @@ def import_records(
                 if reference is None:  # a duplicate of a record earlier in this same import
                     report.duplicates.append(str(match_key))
                     continue
-                touched = merge_into(reference, fields)
+                touched, conflicts = merge_into(reference, fields)
+                report.conflicts.extend(conflicts)
                 touched = _apply_evidence(session, reference, rows, vocabulary) or touched
                 if touched:
                     reference.version += 1

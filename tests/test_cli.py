@@ -311,3 +311,23 @@ def test_cli_module_is_the_only_click_user() -> None:
     users += [p for p in (root / "references").rglob("*.py") if "import click" in p.read_text()]
     assert all("cli" in p.parts for p in users), users
     assert click  # the CLI is built on click
+
+
+def test_a_disagreeing_duplicate_keeps_the_library_value_and_says_so(
+    settings: Settings, tmp_path: Path
+) -> None:
+    path = tmp_path / "sherman.ris"
+    path.write_text(
+        "TY  - JOUR\nTI  - Randomized trial of therapeutic massage for chronic neck pain\n"
+        "AU  - Sherman, Karen J.\nPY  - 2009\nVL  - 52\nDO  - 10.1097/AJP.0b013e31818b7912\nER  - \n"
+    )
+    result = run(settings, "import", str(path))
+    assert result.exit_code == 0, result.output
+    assert (
+        "kept the library's volume of sherman2009randomized: '25' (the file says '52')"
+        in result.output
+    )
+    report = json.loads(run(settings, "import", "--json", str(path)).output)
+    assert report["conflicts"] == [
+        {"key": "sherman2009randomized", "field": "volume", "library": "25", "incoming": "52"}
+    ]

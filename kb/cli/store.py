@@ -105,6 +105,12 @@ def import_(
         return
     for failure in report.rejected:
         click.echo(f"rejected: {failure.message()}", err=True)
+    for conflict in report.conflicts:
+        click.echo(
+            f"kept the library's {conflict.field} of {conflict.key}: {conflict.library!r} "
+            f"(the file says {conflict.incoming!r})",
+            err=True,
+        )
     click.echo(report.summary())
 
 
