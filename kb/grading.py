@@ -1,8 +1,14 @@
 """Evidence levels and grades: the one place where the rule is written down.
 
 A level follows from a study's design; a grade follows from a set of evidence rows
-(one condition, or one condition x modality cell). The rule is ARCHITECTURE.md's, and
-``RULE_TEXT`` is what pages show beside a grade.
+(one condition, or one condition x modality cell). The rule is ARCHITECTURE.md's with one
+change, and ``RULE_TEXT`` is what pages show beside a grade.
+
+The change: "consistent support" also needs the supporting level 1-2 rows to outnumber the
+level 1-2 rows that found mixed results. A trial that helped on some outcomes and not others
+is not support, and a page should not call the evidence consistent when most of its strong
+studies say "it depends" (chronic neck pain: a guideline and a crossover study in healthy
+adults support, three trials and a meta-analysis are mixed — that reads as mixed).
 """
 
 from __future__ import annotations
@@ -70,7 +76,8 @@ GRADE_LABELS = {
 RULE_TEXT: list[tuple[str, str]] = [
     (
         "consistent support",
-        "at least two level 1-2 rows find supports, and no level 1-2 row finds no difference or harm",
+        "at least two level 1-2 rows find supports, they outnumber the level 1-2 rows with mixed"
+        " results, and no level 1-2 row finds no difference or harm",
     ),
     ("mixed", "level 1-2 rows disagree (one finds mixed results, or some support and some do not)"),
     ("limited", "support only from level 3-5 rows, or from a single level 1-2 row"),
@@ -142,7 +149,7 @@ def grade(rows: Iterable[Row]) -> Grade:
     def result(name: str, reason: str) -> Grade:
         return Grade(grade=name, reason=reason, rows=n, findings=findings)
 
-    if strong["supports"] >= 2 and negative == 0:
+    if strong["supports"] >= 2 and negative == 0 and strong["supports"] > strong["mixed"]:
         return result(
             "consistent-support",
             f"{strong['supports']} level 1-2 studies find support and none finds no difference or harm",

@@ -21,12 +21,16 @@ def _shipped_rows(shared_data: Path) -> dict[str, list[tuple[str, str]]]:
 
 
 def _grade_by_rule(rows: list[tuple[str, str]]) -> str:
-    """Grade rows by ARCHITECTURE.md's table, written out again independently of kb.grading."""
+    """Grade rows by ARCHITECTURE.md's table, written out again independently of kb.grading.
+
+    One change to the table, argued in kb/grading.py: support is only "consistent" when the
+    supporting level 1-2 rows outnumber the level 1-2 rows with mixed results.
+    """
     strong = [f for d, f in rows if grading.LEVELS.get(d, 5) <= 2]
     weak = [f for d, f in rows if grading.LEVELS.get(d, 5) > 2]
     negative = sum(f in ("no-difference", "harm") for f in strong)
     support = strong.count("supports")
-    if support >= 2 and not negative:
+    if support >= 2 and not negative and support > strong.count("mixed"):
         return "consistent-support"
     if "mixed" in strong or (support and negative):
         return "mixed"
