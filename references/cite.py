@@ -23,7 +23,8 @@ record's id and *version* together with the style file, locale and format:
   year suffix) and the in-text citation (keyed by number and disambiguation state).
 
 Ordering, numbering and year suffixes are recomputed on every call from the (cached) pieces, so a
-different list never reuses another list's numbers. ``versions`` maps record ids to the caller's
+different list never reuses another list's numbers; that list-level work (sorting with lazily
+rendered keys, collapsing cites, repeated-author dashes) lives in ``references.csl_list``. ``versions`` maps record ids to the caller's
 version token (the knowledge base passes its last-change stamp); a record without one is keyed by
 a hash of its content. Either way a changed record gets a new key, so stale output is never
 returned; the caller only has to change the stamp whenever the record changes.
@@ -34,10 +35,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import cmp_to_key, lru_cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -47,13 +47,13 @@ from citeproc.source.json import CiteProcJSON
 from citeproc.string import String
 
 from references import csl_engine as engine
-from references import csl_format
+from references import csl_format, csl_list
 from references.citecache import LRUCache
 from references.csl_disambiguation import CiteState, Options, disambiguate
 from references.record import Record
 from references.styles import StyleInfo, resolve_style
 
-FORMATS = {"text": csl_format.PlainFormat, "html": csl_format.HtmlFormat}
+FORMATS = csl_format.FORMATS
 _NAME_KEYS = ("family", "given", "dropping-particle", "non-dropping-particle", "suffix", "literal")
 # Identifiers are copied exactly; other text gets typographic apostrophes, as citeproc-js does.
 _VERBATIM = {"DOI", "URL", "PMID", "PMCID", "ISBN", "ISSN", "language", "page", "volume", "issue"}
@@ -63,6 +63,12 @@ _SKIPPED = {"abstract", "keyword", "note", "annote"}
 @lru_cache(maxsize=32)
 def _loaded_style(path: Path, locale: str) -> engine.LoadedStyle:
     return engine.load_style(path, locale)
+
+
+def clear_caches() -> None:
+    """Forget every parsed style and the default citer's renders (for cold-start benchmarks)."""
+    _loaded_style.cache_clear()
+    _default.cache.clear()
 
 
 def record_version(record: Record) -> str:
@@ -95,29 +101,6 @@ def csl_item(record: Record) -> dict[str, Any]:
             value = _typographic(str(value))
         item[key] = value
     return item
-
-
-def _sort_text(value: Any) -> str | None:
-    """Return a sort key: unmarked, unaccented, case-folded, punctuation as spaces."""
-    if value is None:
-        return None
-    text = unicodedata.normalize("NFKD", csl_format.strip_markers(str(value)))
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    text = " ".join(re.sub(r"[^\w\s]", " ", text).split())
-    return text or None
-
-
-def _compare(left: tuple[Any, ...], right: tuple[Any, ...], descending: Sequence[bool]) -> int:
-    for a, b, desc in zip(left, right, descending, strict=False):
-        if a == b:
-            continue
-        if a is None or b is None:
-            return 1 if a is None else -1  # empty keys sort last, ascending or not
-        if isinstance(a, str) and isinstance(b, str) and a.isdigit() and b.isdigit():
-            a, b = int(a), int(b)
-        result = (a > b) - (a < b)
-        return -result if desc else result
-    return 0
 
 
 def _punctuation_inside_quotes(text: str, close_quote: str) -> str:
@@ -165,7 +148,7 @@ class Citer:
         entries = [self._entry(job, i) for i in job.order]
         substitute = job.loaded.bibliography.get("subsequent-author-substitute")
         if substitute is not None:
-            entries = _substitute_authors(self, job, entries, substitute)
+            entries = csl_list.substitute_authors(self, job, entries, substitute)
         return entries
 
     def citations(
@@ -190,7 +173,7 @@ class Citer:
     ) -> str:
         """Return one in-text citation citing all records, e.g. "(Sherman et al., 2009)"."""
         job = self._job(records, style, fmt, locale, versions)
-        return _cluster(self, job)
+        return csl_list.cluster(self, job)
 
     # --- one call ------------------------------------------------------------------------
 
@@ -269,7 +252,10 @@ class _Job:
         self.states = self.disambiguated()
 
     def sorted_indices(self, element: Any, indices: Iterable[int]) -> list[int]:
-        """Return indices sorted by an element's ``cs:sort`` (input order when it has none)."""
+        """Return indices sorted by an element's ``cs:sort`` (input order when it has none).
+
+        Keys are rendered lazily: the second key of a reference only when its first ties with
+        another's, and so on (with real names the first key nearly always decides)."""
         indices = list(indices)
         sort = element.find("cs:sort", element.nsmap) if element is not None else None
         if sort is None:
@@ -277,35 +263,37 @@ class _Job:
         keys = sort.findall("cs:key", sort.nsmap)
         descending = [k.get("sort", "ascending") == "descending" for k in keys]
         which = "bib" if element is self.loaded.bibliography else "cite"
-
-        def key_of(i: int) -> tuple[Any, ...]:
-            ref = self.refs[i]
-            cached = self.citer.cache.get(
-                ("sort", which, ref.key, ref.version, self.style_key),
-                lambda: self.sort_keys(element, keys, i),
+        numbered = bool(getattr(self, "numbers", None))
+        known = {
+            i: self.citer.cache.get(
+                ("sort", which, self.refs[i].key, self.refs[i].version, self.style_key),
+                lambda: [csl_list.UNSET] * len(keys),
             )
-            number = self.numbers[i] if getattr(self, "numbers", None) else i + 1
-            return tuple(str(number) if k == "#citation-number" else k for k in cached)
+            for i in indices
+        }
 
-        table = {i: key_of(i) for i in indices}
-        return sorted(
-            indices, key=cmp_to_key(lambda a, b: _compare(table[a], table[b], descending))
-        )
+        def key_at(i: int, k: int) -> Any:
+            values = known[i]
+            value = values[k]
+            if value is csl_list.UNSET:
+                value = values[k] = self.sort_key(element, keys[k], i)
+            if value == "#citation-number":
+                return str(self.numbers[i] if numbered else i + 1)
+            return value
 
-    def sort_keys(self, element: Any, keys: list[Any], i: int) -> tuple[Any, ...]:
+        return csl_list.sort_lazily(indices, descending, key_at)
+
+    def sort_key(self, element: Any, key: Any, i: int) -> Any:
+        """Return one sort key of one reference (citation numbers as a placeholder)."""
+        if key.get("variable") == "citation-number":
+            return "#citation-number"
         with self.loaded.lock:
             self.loaded.root.formatter = csl_format.PlainFormat
             item = engine.RenderItem(self.refs[i].key, self.refs[i].reference, i + 1)
-            values: list[Any] = []
-            for key in keys:
-                if key.get("variable") == "citation-number":
-                    values.append("#citation-number")
-                    continue
-                try:
-                    values.append(_sort_text(key.sort_keys([item], element.layout)[0]))
-                except Exception:  # noqa: BLE001 - a key citeproc-py cannot build sorts last
-                    values.append(None)
-        return tuple(values)
+            try:
+                return csl_list.sort_text(key.sort_keys([item], element.layout)[0])
+            except Exception:  # noqa: BLE001 - a key citeproc-py cannot build sorts last
+                return None
 
     def item(self, i: int, state: CiteState) -> engine.RenderItem:
         ref = self.refs[i]
@@ -411,86 +399,6 @@ def _expanded_name(name: Any, level: int) -> str:
         )
     family = " ".join(str(name[p]) for p in ("non-dropping-particle", "family") if name.get(p))
     return f"{given} {family}".strip()
-
-
-def _names(citer: Citer, job: _Job, i: int, element: Any, state: CiteState) -> tuple[str, str]:
-    """Return the names an entry or cite starts with, as shown and without "et al."."""
-    ref = job.refs[i]
-    which = "bib" if element is job.loaded.bibliography else "cite"
-    key = ("names", which, ref.key, ref.version, job.style_key, job.fmt, state)
-
-    def render() -> tuple[str, str]:
-        with job.loaded.lock:
-            job.loaded.root.formatter = FORMATS[job.fmt]
-            job.loaded.citation.cites = []
-            item = job.item(i, state)
-            shown = engine.render_names(element.layout, item) or ""
-            bare = engine.render_names(element.layout, item, et_al=False) or ""
-        return shown, bare
-
-    return citer.cache.get(key, render)
-
-
-def _substitute_authors(citer: Citer, job: _Job, entries: list[str], substitute: str) -> list[str]:
-    """Replace an entry's names by ``subsequent-author-substitute`` when they repeat the last
-    entry's ("complete-all": the names shown, ignoring "et al.", must all match)."""
-    bib = job.loaded.bibliography
-    out, previous = [], None
-    for entry, i in zip(entries, job.order, strict=True):
-        shown, bare = _names(citer, job, i, bib, job.entry_state(i))
-        if job.fmt == "html":
-            shown = csl_format.finish_html(shown)
-        if bare and bare == previous and shown and entry.startswith(shown):
-            # "et al." lends its period to the delimiter that follows: "———. Title".
-            entry = substitute + entry[len(shown) - shown.endswith(".") :]
-        out.append(entry)
-        previous = bare
-    return out
-
-
-def _cluster(citer: Citer, job: _Job) -> str:
-    citation = job.loaded.citation
-    order = job.sorted_indices(citation, range(len(job.refs)))
-    cites = [job.cite(i, job.states[i], job.fmt) for i in order]
-    numbers = [job.numbers[i] for i in order]
-    collapse = citation.get("collapse") or ""
-    if collapse == "citation-number" and cites == [str(n) for n in numbers]:
-        cites = _collapse_numbers(numbers)
-    elif collapse.startswith("year"):
-        cites = _collapse_years(citer, job, order, cites)
-    return job.finish(engine.wrap_layout(citation.layout, cites))
-
-
-def _collapse_years(citer: Citer, job: _Job, order: list[int], cites: list[str]) -> list[str]:
-    """Cite one author's works once: "(Sherman et al., 2009, 2010, 2014)"."""
-    citation = job.loaded.citation
-    joiner = citation.get("cite-group-delimiter", ", ")
-    out: list[str] = []
-    last_names = None
-    for i, cite in zip(order, cites, strict=True):
-        shown, _ = _names(citer, job, i, citation, job.states[i])
-        if out and shown and shown == last_names and cite.startswith(shown):
-            out[-1] += joiner + re.sub(r"^[\s,;:]+", "", cite[len(shown) :])
-        else:
-            out.append(cite)
-        last_names = shown
-    return out
-
-
-def _collapse_numbers(numbers: list[int]) -> list[str]:
-    """Collapse runs of three or more consecutive numbers into ranges: 1, 2, 3, 5 -> 1–3, 5."""
-    out: list[str] = []
-    run: list[int] = []
-    for n in [*numbers, -1]:
-        if run and n == run[-1] + 1:
-            run.append(n)
-            continue
-        if len(run) >= 3:
-            out.append(f"{run[0]}{engine.EN_DASH}{run[-1]}")
-        else:
-            out.extend(str(r) for r in run)
-        run = [n]
-    return out
 
 
 _default = Citer()

@@ -11,7 +11,12 @@ processor only and leaves citeproc-py itself untouched:
 - the ``disambiguate="true"`` condition is evaluated (citeproc-py's TODO);
 - DOIs and URLs become links in HTML (markup is written as markers, see ``csl_format``);
 - the memoised look-ups (macros, terms, locale dates and options) make rendering several times
-  faster, because citeproc-py runs an XPath query for each of them on every use.
+  faster, because citeproc-py runs an XPath query for each of them on every use; child elements
+  reached as attributes, each element's root, the kind of a ``cs:text``, the tests of a ``cs:if``
+  and whether an element has formatting, affixes or quotes at all are found once per parsed
+  style too (with lazy sort keys, about 45 % off a cold bibliography: docs/benchmarks.md);
+- a ``cs:names`` without a ``cs:name`` gets its default name once, at parse time (citeproc-py
+  inserted a new one on every render, so a parsed style grew with every entry).
 
 Rendering mutates the parsed style (layout state, the formatter), so a ``LoadedStyle`` is used
 under its ``lock``. List-level fixes (sorting, numbering, year suffixes, the space after a
@@ -44,6 +49,55 @@ EN_DASH = "\u2013"
 
 class _Memo:
     """Memoise the look-ups citeproc-py repeats with an XPath query on every call."""
+
+    def __getattr__(self, name: str) -> Any:
+        # citeproc-py reaches child elements as attributes (``self.layout``, ``parent.sort``),
+        # each a ``find`` on every use; the tree's shape is fixed, so keep the answer.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        found = super().__getattr__(name)  # type: ignore[misc]
+        if found is not None:  # an absent child is looked for again, as citeproc-py does
+            self.__dict__[name] = found
+        return found
+
+    def get_root(self) -> Any:
+        root = self.__dict__.get("_root")
+        if root is None:
+            root = self.__dict__["_root"] = super().get_root()  # type: ignore[misc]
+        return root
+
+    def get_formatter(self) -> Any:
+        # The formatter is set on the style before each render; a locale borrows its style's.
+        root = self.get_root()
+        if isinstance(root, model.Locale):
+            return root.style.formatter
+        return root.formatter
+
+    # Fast paths for the formatting mix-ins: most elements have no formatting, no affixes and
+    # no quotes, and citeproc-py asks for the formatter and each attribute every time anyway.
+
+    def format(self, string: Any) -> Any:
+        plain = self.__dict__.get("_plain_format")
+        if plain is None:
+            plain = self.__dict__["_plain_format"] = all(
+                self.get(name, neutral) == neutral for name, neutral in _NEUTRAL_FORMATTING
+            )
+        if not plain:
+            return super().format(string)  # type: ignore[misc]
+        return str(string) if isinstance(string, (int, float)) else string
+
+    def wrap(self, string: Any) -> Any:
+        bare = self.__dict__.get("_no_affixes")
+        if bare is None:
+            bare = self.__dict__["_no_affixes"] = not self.get("prefix") and not self.get("suffix")
+        # "" + s + "" is s for citeproc-py's String and MixedString (and for str).
+        return string if bare else super().wrap(string)  # type: ignore[misc]
+
+    def quote(self, string: Any) -> Any:
+        quoted = self.__dict__.get("_quoted")
+        if quoted is None:
+            quoted = self.__dict__["_quoted"] = self.get("quotes", "false").lower() == "true"
+        return super().quote(string) if quoted else string  # type: ignore[misc]
 
     def xpath_search(self, expression: str) -> Any:
         # The style tree never changes shape after parsing, and every element proxy is kept
@@ -92,6 +146,14 @@ class _Memo:
         return cache[name]
 
 
+_NEUTRAL_FORMATTING = (
+    ("font-style", "normal"),
+    ("font-variant", "normal"),
+    ("font-weight", "normal"),
+    ("text-decoration", "none"),
+    ("vertical-align", "baseline"),
+)
+
 # citeproc-js's list of words title case leaves in lower case (citeproc-py's is much shorter,
 # so it wrote "After", "Within"); see CSL.SKIP_WORDS in citeproc-js.
 _STOP_TEXT = """
@@ -132,18 +194,37 @@ class Text(_Memo, model.Text):
     def process(
         self, item: Any, context: Any = None, sort_options: Any = None, **kwargs: Any
     ) -> Any:
-        # citeproc-py drops the sort options when a macro calls a macro, so nested names
-        # were sorted given-name first ("sherman karen j daniel c cherkin").
-        if sort_options is None or "macro" not in self.attrib:
-            return super().process(item, context, **kwargs)
-        try:
-            language = item.reference.language[:2]
-        except VariableError:
-            language = self.get_root().get("default-locale", "en")[:2]
-        macro = self.get_macro(self.get("macro"))
-        return macro.render(
-            item, context if context is not None else self, sort_options=sort_options
-        ), language
+        # citeproc-py's, with the kind of text found once, the item's language read without
+        # raising, and the sort options passed on: citeproc-py dropped them when a macro calls
+        # a macro, so nested names were sorted given-name first ("sherman karen j daniel").
+        if context is None:
+            context = self
+        language = dict.get(item.reference, "language")
+        if language is not None:
+            language = language[:2]
+        else:
+            language = self.get_root().__dict__.get("_default_language")
+            if language is None:
+                language = self.get_root().get("default-locale", "en")[:2]
+                self.get_root().__dict__["_default_language"] = language
+        kind = self.__dict__.get("_kind")
+        if kind is None:
+            attrib = self.attrib
+            kind = next((k for k in ("variable", "macro", "term", "value") if k in attrib), "")
+            self.__dict__["_kind"] = kind
+        if kind == "variable":
+            text = self._variable(item, context)
+        elif kind == "macro":
+            text = self.get_macro(self.get("macro")).render(
+                item, context, sort_options=sort_options
+            )
+        elif kind == "term":
+            text = self._term(item)
+        elif kind == "value":
+            text = String(self.preformat(self.get("value")))
+        else:
+            text = None
+        return text, language
 
     def case(self, text: Any, language: Any = None) -> Any:
         if self.get("text-case") == "title" and language in (None, "en"):
@@ -192,6 +273,17 @@ class Name(_Memo, model.Name):
             item, variable, context=context, sort_options=options or None, **kwargs
         )
 
+    def get_option(self, name: str, context: Any = None, sort_options: Any = None) -> Any:
+        # Unless a sort key or disambiguation overrides it, an option depends only on this
+        # element and the citation or bibliography it is rendered for (an XPath query each time).
+        if sort_options and name in sort_options:
+            return super().get_option(name, context, sort_options)
+        cache = self.__dict__.setdefault("_options", {})
+        key = (name, context)
+        if key not in cache:
+            cache[key] = super().get_option(name, context)
+        return cache[key]
+
     def et_al(self) -> Any:
         # citeproc-js leaves "et al." out of sort keys; so must we, or "Ezzo, J." sorts
         # before "Ezzo, J. et al." whatever the years say.
@@ -228,7 +320,12 @@ class Names(_Memo, model.Names):
         seen = self.get_root().__dict__.get("_names_seen")
         if seen is not None and text and not seen:
             seen.append(str(text))
+            raise _NamesFound  # the rest of the layout is not needed (see render_names)
         return text
+
+
+class _NamesFound(Exception):
+    """Stops a layout render once its first names are known."""
 
 
 class Date(_Memo, model.Date):
@@ -282,11 +379,64 @@ class _Disambiguating:
         return self.render_children(item, context=context, delimiter=delimiter, **kwargs)  # type: ignore[attr-defined]
 
 
-class If(_Disambiguating, _Memo, model.If):
+_CONDITIONS = (
+    ("type", "_type"),
+    ("variable", "_variable"),
+    ("is-numeric", "_is_numeric"),
+    ("is-uncertain-date", "_is_uncertain_date"),
+    ("locator", "_locator"),
+)
+
+
+class _Condition:
+    """``cs:if``/``cs:else-if`` with its tests found once (citeproc-py looks up every possible
+    attribute, and splits its type and variable lists, on each evaluation)."""
+
+    def render(self, item: Any, context: Any = None, delimiter: str = "", **kwargs: Any) -> Any:
+        spec = self.__dict__.get("_spec")  # type: ignore[attr-defined]
+        if spec is None:
+            attrib = self.attrib  # type: ignore[attr-defined]
+            tests = tuple(getattr(self, method) for name, method in _CONDITIONS if name in attrib)
+            spec = (tests, "position" in attrib, self.get("match"))  # type: ignore[attr-defined]
+            self.__dict__["_spec"] = spec  # type: ignore[attr-defined]
+        tests, position, match = spec
+        results: list[Any] = []
+        for test in tests:
+            results += test(item)
+        if position:
+            results += self._position(item, context)  # type: ignore[attr-defined]
+        if match == "any":
+            result = any(results)
+        elif match == "none":
+            result = not any(results)
+        else:
+            result = all(results)
+        if not result:
+            raise model.ConditionFailed
+        return self.render_children(item, context=context, delimiter=delimiter, **kwargs)  # type: ignore[attr-defined]
+
+    def _type(self, item: Any) -> list[bool]:
+        types = self.__dict__.get("_types")  # type: ignore[attr-defined]
+        if types is None:
+            types = [t.lower() for t in self.get("type").split()]  # type: ignore[attr-defined]
+            self.__dict__["_types"] = types  # type: ignore[attr-defined]
+        actual = item.reference.type
+        return [t == actual for t in types]
+
+    def _variable(self, item: Any) -> list[bool]:
+        variables = self.__dict__.get("_variables")  # type: ignore[attr-defined]
+        if variables is None:
+            variables = [v.replace("-", "_") for v in self.get("variable").split()]  # type: ignore[attr-defined]
+            self.__dict__["_variables"] = variables  # type: ignore[attr-defined]
+        reference = item.reference
+        return [("locator" in item) if v == "locator" else (v in reference) for v in variables]
+
+
+class If(_Disambiguating, _Condition, _Memo, model.If):
     pass
 
 
-class Else_If(_Disambiguating, _Memo, model.Else_If):
+class Else_If(_Disambiguating, _Condition, _Memo, model.Else_If):
     pass
 
 
@@ -333,6 +483,9 @@ def _element_classes() -> dict[str, type]:
     return classes
 
 
+# citeproc-py's default name (see _parse), with the memoised look-ups only.
+_DefaultName = type("Name", (_Memo, model.Name), {})
+
 _LOOKUP = etree.ElementNamespaceClassLookup()
 _NAMESPACE = _LOOKUP.get_namespace(CSL_NS)
 _NAMESPACE[None] = model.CitationStylesElement
@@ -343,6 +496,19 @@ _PARSER.set_element_class_lookup(_LOOKUP)
 
 def _parse(path: Path) -> Any:
     root = etree.parse(str(path), _PARSER).getroot()
+    # A cs:names without a cs:name renders with a default one, which citeproc-py creates (a
+    # fresh, unnamespaced ``Name()``) and inserts into the style on *every* render, because it
+    # never finds it again: a parsed style grew by an element per entry. Create each default
+    # once, here, and let the cs:names find it (not in a cs:substitute: those borrow the
+    # enclosing cs:names' name, and citeproc-py tells them by having none). The default keeps
+    # citeproc-py's own name rendering, as before (citeproc-js agrees: "Li Y hui" in AMA).
+    all_names = list(root.iter(f"{{{CSL_NS}}}names"))  # alive until _all_elements holds them
+    for names in all_names:
+        in_substitute = names.getparent().tag == f"{{{CSL_NS}}}substitute"
+        if not in_substitute and names.find(f"{{{CSL_NS}}}name") is None:
+            default = _DefaultName()
+            names.insert(0, default)
+            names.__dict__["name"] = default
     # lxml drops a Python element proxy (and the attributes cached on it) when nothing refers
     # to it; holding every proxy keeps citeproc-py's per-element state alive.
     root.__dict__["_all_elements"] = list(root.iter())
@@ -400,11 +566,11 @@ class RenderItem(CitationItem):
 
     @property
     def reference(self) -> Any:
-        return self["_reference"]
+        return dict.__getitem__(self, "_reference")
 
     @property
     def number(self) -> int:
-        return int(self["_number"])
+        return int(dict.__getitem__(self, "_number"))
 
     @property
     def bibliography(self) -> Any:
@@ -457,12 +623,15 @@ def render_layout_children(layout: Any, item: RenderItem) -> Any:
 
 
 def render_names(layout: Any, item: RenderItem, et_al: bool = True) -> str | None:
-    """Render the first names a layout shows for an item (with or without "et al.")."""
+    """Render the first names a layout shows for an item (with or without "et al."); the
+    render stops there, so this costs the layout up to its first names, not a whole entry."""
     root = layout.get_root()
     seen: list[str] = []
     root.__dict__.update(_names_seen=seen, _no_et_al=not et_al)
     try:
-        render_layout_children(layout, item)
+        render_layout_children(layout, item)  # stopped by _NamesFound at the first names
+    except _NamesFound:
+        pass
     finally:
         root.__dict__.update(_names_seen=None, _no_et_al=False)
     return seen[0] if seen else None

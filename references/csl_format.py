@@ -86,3 +86,6 @@ def strip_markers(text: str) -> str:
     """Drop markup markers (for sort keys and comparisons)."""
     text = _LINK_RE.sub(lambda m: m.group(2), text)
     return _MARKER_RE.sub("", text)
+
+
+FORMATS: dict[str, type] = {"text": PlainFormat, "html": HtmlFormat}

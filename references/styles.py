@@ -150,7 +150,8 @@ def resolve_style(name: str) -> StyleInfo:
 def suggest_styles(name: str, limit: int = 5) -> list[str]:
     """Return the style names closest to a misspelt one."""
     key = name.strip().lower()
-    names = list(ALIASES) + list(_style_files())
+    # An alias and a file can share a name ("apa"): list each name once.
+    names = list(dict.fromkeys([*ALIASES, *_style_files()]))
     close = difflib.get_close_matches(key, names, n=limit, cutoff=0.6)
     starts = [n for n in names if key and n.startswith(key) and n not in close]
     return (close + sorted(starts, key=len))[:limit]

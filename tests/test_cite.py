@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
+from references import csl_list
 from references.cite import Citer, format_bibliography, format_citation
 from references.citecache import LRUCache
-from references.styles import UnknownStyleError, find_styles, resolve_style
+from references.styles import UnknownStyleError, find_styles, resolve_style, suggest_styles
 
 DATA = Path("/work/shared/data")
 
@@ -323,3 +324,79 @@ def test_cache_is_bounded() -> None:
     citer = Citer(LRUCache(maxsize=10))
     citer.bibliography(list(LIBRARY.values())[:20], "apa")
     assert len(citer.cache) <= 10
+
+
+def test_style_suggestions_name_each_style_once() -> None:
+    # "apa" is both an alias and a file name; it used to be suggested twice.
+    assert suggest_styles("apx") == ["apa"]
+    for name in ("apx", "vancuver", "chicgo", "ama"):
+        suggestions = suggest_styles(name)
+        assert len(suggestions) == len(set(suggestions))
+
+
+def _by(family: str, year: int, title: str) -> dict[str, Any]:
+    return {
+        "id": f"{family.lower()}{year}{title[:4].lower()}",
+        "type": "article-journal",
+        "title": title,
+        "container-title": "Pain",
+        "author": [{"family": family, "given": "Ann"}],
+        "issued": {"date-parts": [[year]]},
+    }
+
+
+def test_later_sort_keys_break_ties_and_are_rendered_only_for_ties() -> None:
+    records = [
+        _by("Moraska", 2010, "Zeta trial"),
+        _by("Field", 2014, "Touch"),
+        _by("Moraska", 2009, "Beta trial"),
+        _by("Moraska", 2009, "Alpha trial"),
+        _by("Cherkin", 2001, "Back pain"),
+    ]
+    cache = LRUCache()
+    entries = Citer(cache).bibliography(records, "apa")
+    assert [e.split(". ")[0] + ". " + e.split(". ")[1] for e in entries] == [
+        "Cherkin, A. (2001)",
+        "Field, A. (2014)",
+        "Moraska, A. (2009a)",
+        "Moraska, A. (2009b)",
+        "Moraska, A. (2010)",
+    ]
+    assert "Alpha trial" in entries[2] and "Beta trial" in entries[3]
+    sort_keys = {k[2]: v for k, v in cache._data.items() if k[:2] == ("sort", "bib")}
+    rendered = {
+        key: sum(1 for v in values if v is not csl_list.UNSET) for key, values in sort_keys.items()
+    }
+    # Cherkin and Field differ from everyone by author: one key each; the Moraskas need more.
+    assert rendered["cherkin2001back"] == rendered["field2014touc"] == 1
+    assert rendered["moraska2009alph"] > 2 and rendered["moraska2010zeta"] >= 2
+
+
+def test_formats_and_styles_interleave_on_one_citer() -> None:
+    # Parsed styles keep memoised look-ups (child elements, conditions, formatting); the
+    # formatter is still read on every render, so HTML and text can alternate.
+    citer = Citer()
+    records = [SHERMAN, LIBRARY["ezzo2007massage"]]
+    for _ in range(2):
+        text = citer.bibliography(records, "apa")
+        html = citer.bibliography(records, "apa", "html")
+        ama = citer.bibliography(records, "ama", "html")
+        assert "<i>" not in text[0] and "<i>" in html[0] and "<i>" in ama[0]
+        assert text[0].startswith("Ezzo") and ama[0].startswith("1. Sherman")
+
+
+@pytest.mark.parametrize("style", ["vancouver", "apa", "modern-language-association"])
+def test_rendering_never_changes_the_parsed_style(style: str) -> None:
+    # citeproc-py inserted a default name element into a cs:names without one on every render,
+    # so a long-running process's parsed style grew by an element per entry.
+    from references.cite import _loaded_style
+
+    info = resolve_style(style)
+    root = _loaded_style(info.path, info.default_locale or "en-US").root
+    records = [SHERMAN, LIBRARY["ezzo2007massage"], DOE_SLEEP]
+    Citer().bibliography(records, style)
+    before = sum(1 for _ in root.iter())
+    for _ in range(3):
+        Citer().bibliography(records, style)
+        Citer().citations(records, style)
+    assert sum(1 for _ in root.iter()) == before
