@@ -1,0 +1,129 @@
+"""Server time of every page (HTML and its JSON twin) on the shipped library.
+
+Usage: scripts/bench web [--repeat N]
+
+Builds a fresh store with `kb init` in a temporary folder, creates the app the way `kb serve`
+does, and times each request through Flask's test client (server time: routing, queries,
+search, citations and templates; no network). First the pages are requested once with empty
+citation caches, as a visitor would meet them if the app did not warm its bibliographies at
+start; then `citing.warm` runs (what the app does in the background at start) and every page is
+requested N times. The budget is 150 ms for any page. Ends with one line of JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from kb import citing, library
+from kb.config import settings as make_settings
+from references import cite
+from web import create_app
+
+BUDGET_MS = 150.0
+PAGES = [
+    "/",
+    "/search?q=low+back+pain",
+    "/search?q=fibromialgia",
+    "/search?q=massage&design=rct&sort=newest",
+    "/conditions",
+    "/conditions/low-back-pain-sciatica",
+    "/conditions/chronic-neck-pain?design=rct",
+    "/conditions/tmj-tmd?style=american-medical-association",
+    "/modalities",
+    "/modalities/therapeutic-massage",
+    "/modalities/trigger-point",
+    "/references/sherman2009randomized",
+    "/references/furlan2015massage?style=modern-language-association",
+    "/references/sherman2009randomized.bib",
+    "/evidence-map",
+    "/cite?keys=sherman2009randomized,furlan2015massage,moyer2004meta&style=apa",
+    "/about",
+]
+
+
+def twin(path: str) -> str | None:
+    if path.endswith(".bib") or path == "/about":
+        return None
+    return "/api/conditions" if path == "/" else "/api" + path
+
+
+def timed(client, path: str) -> float:  # type: ignore[no-untyped-def]
+    started = time.perf_counter()
+    response = client.get(path)
+    elapsed = (time.perf_counter() - started) * 1000
+    if response.status_code != 200:
+        raise SystemExit(f"{path} answered {response.status_code}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=20, help="requests per page after warm-up")
+    args = parser.parse_args()
+    paths = list(dict.fromkeys(p for page in PAGES for p in (page, twin(page)) if p))
+    with tempfile.TemporaryDirectory() as tmp:
+        store = make_settings(data_dir=Path(tmp) / "instance")
+        library.init(store)
+        app = create_app(
+            {
+                "KB_DATA_DIR": str(store.data_dir),
+                "KB_DATABASE_URL": store.database_url,
+                "KB_WARM_CITATIONS": False,
+            }
+        )
+        client = app.test_client()
+        cite.clear_caches()
+        cold = {path: timed(client, path) for path in paths}
+        cite.clear_caches()
+        started = time.perf_counter()
+        citing.warm(store)
+        warm_s = time.perf_counter() - started
+        warm = {path: [timed(client, path) for _ in range(args.repeat)] for path in paths}
+    print(f"{'page':<66} {'cold':>8} {'p50':>8} {'p95':>8} {'max':>8}  (ms)")
+    summary = {}
+    for path in paths:
+        times = sorted(warm[path])
+        p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+        summary[path] = {
+            "cold": round(cold[path], 1),
+            "p50": round(statistics.median(times), 1),
+            "p95": round(p95, 1),
+            "max": round(times[-1], 1),
+        }
+        row = summary[path]
+        flag = "  over budget" if row["max"] > BUDGET_MS else ""
+        print(f"{path:<66} {row['cold']:>8} {row['p50']:>8} {row['p95']:>8} {row['max']:>8}{flag}")
+    worst = max(summary.values(), key=lambda r: r["max"])["max"]
+    worst_cold = max(r["cold"] for r in summary.values())
+    print(
+        f"warm-up (citing.warm, APA): {warm_s:.2f} s; slowest warm page max {worst} ms; "
+        f"slowest cold first request {worst_cold} ms; budget {BUDGET_MS:.0f} ms; "
+        f"load {os.getloadavg()[0]:.2f}"
+    )
+    print(
+        json.dumps(
+            {
+                "bench": "web",
+                "pages": len(paths),
+                "repeat": args.repeat,
+                "warm_up_s": round(warm_s, 2),
+                "max_warm_ms": worst,
+                "max_cold_ms": worst_cold,
+                "budget_ms": BUDGET_MS,
+                "load": round(os.getloadavg()[0], 2),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
