@@ -2,12 +2,16 @@
 
 ``sync`` re-indexes references after a write, ``rebuild`` builds from scratch into a temporary
 folder and swaps it in, ``status``/``ensure_current`` compare the index's generation with the
-store's, and ``run`` answers a parsed query with document numbers, scores and cached facet
-columns. Pages load rows from the store by the keys returned here.
+store's, and ``View`` answers a parsed query with document numbers, scores and cached facet
+columns. Pages load rows from the store by the keys returned here (``kb.index_documents``).
+
+Field weights are query boosts, not schema ``field_boost``. Ranking scores every match: Whoosh's
+top-N shortcuts drop true top hits (see ``View.ranked``).
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
@@ -23,16 +27,28 @@ from whoosh import collectors, highlight, qparser
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
+from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, TEXT, Schema
+from whoosh.matching.wrappers import FilterMatcher
 from whoosh.support.charset import accent_map
 
 from kb import db
 from kb.config import Settings
 from kb.grading import DESIGN_LABELS, level_of
-from kb.models import Condition, Evidence, EvidenceModalityLink, Modality, Reference
+from kb.index_columns import Columns
+from kb.index_documents import (
+    Shown,
+    reference_docs,
+    shown,
+    vocabulary,
+    vocabulary_docs,
+    vocabulary_signature,
+)
+from kb.models import Reference
 
 META_FILE = "kb-generation.json"
 Progress = Callable[[int, int], None]
+BIG = 5000  # above this many references a rebuild writes with two processes
 
 _TEXT = (
     RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map) | StopFilter() | StemFilter()
@@ -42,15 +58,14 @@ _SPELL = RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map) | Stop
 
 SCHEMA = Schema(
     kind=ID(stored=True),
-    key=ID(stored=True, unique=True),
-    title=TEXT(analyzer=_TEXT, stored=True, field_boost=3.0),
-    authors=TEXT(analyzer=_TEXT, stored=True, field_boost=2.0),
-    journal=TEXT(analyzer=_TEXT, stored=True, field_boost=1.2),
-    year=NUMERIC(int, bits=32, signed=True, stored=True),
-    abstract=TEXT(analyzer=_TEXT, stored=True),
-    keywords=TEXT(analyzer=_TEXT, field_boost=1.5),
-    condition=TEXT(analyzer=_TEXT, field_boost=2.5),
-    modality=TEXT(analyzer=_TEXT, field_boost=1.5),
+    key=ID(stored=True, unique=True, sortable=True),
+    title=TEXT(analyzer=_TEXT),
+    text=TEXT(analyzer=_TEXT),
+    authors=TEXT(analyzer=_TEXT),
+    journal=TEXT(analyzer=_TEXT, phrase=False),
+    keywords=TEXT(analyzer=_TEXT, phrase=False),
+    topics=KEYWORD(lowercase=True),
+    year=NUMERIC(int, bits=32, signed=True, shift_step=8),
     design=KEYWORD(lowercase=True, commas=True),
     finding=KEYWORD(lowercase=True, commas=True),
     ids=KEYWORD(lowercase=True, commas=True),
@@ -58,191 +73,24 @@ SCHEMA = Schema(
     # One packed column per document, read once per segment to count facets without groupedby.
     facets=COLUMN(),
 )
-# Fields a bare word is looked up in; aliases the query language accepts for field scopes.
-SEARCH_FIELDS = ("title", "authors", "journal", "abstract", "keywords", "condition", "modality")
+# Bare words are looked up in these fields, with these weights; ``topics`` is reached by
+# expanding a word to the slugs whose names or aliases hold it.
+FIELD_BOOSTS = {"text": 1.0, "title": 3.0, "authors": 2.0}
+TOPIC_BOOST = 2.5
+SEARCH_FIELDS = (*FIELD_BOOSTS, "topics")
 FIELD_ALIASES = {
     "authors": ["author", "au"],
     "journal": ["container", "source", "ta"],
-    "abstract": ["summary", "text"],
+    "text": ["abstract", "summary"],
     "keywords": ["keyword", "kw", "mesh"],
+    "topics": ["condition", "modality", "topic"],
     "ids": ["doi", "pmid", "pmcid"],
 }
-HIGHLIGHT_FIELDS = ("abstract", "title")
+HIGHLIGHT_FIELDS = ("text", "title")
 
 
 class QuerySyntaxError(ValueError):
     """A query the parser could not turn into a search."""
-
-
-# --- documents ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Term:
-    """A condition or modality as the index sees it."""
-
-    slug: str
-    name: str
-    aliases: tuple[str, ...]
-    description: str
-
-    def words(self) -> str:
-        return " ; ".join([self.slug, self.name, *self.aliases])
-
-
-def _vocabulary(session: Session) -> tuple[dict[int, Term], dict[int, Term]]:
-    def load(model: type[Condition | Modality]) -> dict[int, Term]:
-        rows = session.exec(
-            select(model.id, model.slug, model.name, model.aliases, model.description)
-        )
-        return {i: Term(s, n, tuple(a or ()), d or "") for i, s, n, a, d in rows}
-
-    return load(Condition), load(Modality)
-
-
-def _packed(
-    kind: str,
-    design: str,
-    findings: Iterable[str],
-    conditions: Iterable[str],
-    modalities: Iterable[str],
-    year: int | None,
-) -> bytes:
-    parts = [
-        kind,
-        design,
-        ",".join(sorted(set(findings))),
-        ",".join(sorted(set(conditions))),
-        ",".join(sorted(set(modalities))),
-        str(year if year is not None else ""),
-    ]
-    return "|".join(parts).encode()
-
-
-_REFERENCE_COLUMNS = (
-    Reference.id,
-    Reference.key,
-    Reference.title,
-    Reference.authors,
-    Reference.container_title,
-    Reference.year,
-    Reference.abstract,
-    Reference.keywords,
-    Reference.design,
-    Reference.doi,
-    Reference.pmid,
-)
-
-
-def _author_names(authors: list[dict[str, Any]] | None) -> str:
-    names = []
-    for a in authors or []:
-        parts = (a.get(p) for p in ("given", "non-dropping-particle", "family"))
-        names.append(a.get("literal") or " ".join(str(p) for p in parts if p))
-    return "; ".join(n for n in names if n)
-
-
-def reference_docs(
-    session: Session, keys: Sequence[str] | None = None, chunk: int = 2000
-) -> Iterable[dict[str, Any]]:
-    """Yield the index documents of these references (all when ``keys`` is None), in chunks."""
-    conditions, modalities = _vocabulary(session)
-    last_id = 0
-    while True:
-        statement = select(*_REFERENCE_COLUMNS).order_by(Reference.id).limit(chunk)
-        if keys is not None:
-            statement = statement.where(Reference.key.in_(list(keys)))
-        statement = statement.where(Reference.id > last_id)
-        rows = list(session.exec(statement))
-        if not rows:
-            return
-        last_id = rows[-1][0]
-        ids = [r[0] for r in rows]
-        evidence: dict[int, list[tuple[int, int, str, str, str]]] = {}
-        for e in session.exec(
-            select(
-                Evidence.id,
-                Evidence.reference_id,
-                Evidence.condition_id,
-                Evidence.finding,
-                Evidence.outcome,
-                Evidence.summary,
-            ).where(Evidence.reference_id.in_(ids))
-        ):
-            evidence.setdefault(e[1], []).append((e[0], e[2], e[3], e[4], e[5]))
-        evidence_ids = [e[0] for rows_ in evidence.values() for e in rows_]
-        tested: dict[int, list[int]] = {}
-        for link in session.exec(
-            select(EvidenceModalityLink.evidence_id, EvidenceModalityLink.modality_id).where(
-                EvidenceModalityLink.evidence_id.in_(evidence_ids)
-            )
-        ):
-            tested.setdefault(link[0], []).append(link[1])
-        for rid, key, title, authors, journal, year, abstract, keywords, design, doi, pmid in rows:
-            rows_ = evidence.get(rid, [])
-            conds = [conditions[c] for _, c, _, _, _ in rows_ if c in conditions]
-            mods = [modalities[m] for e in rows_ for m in tested.get(e[0], []) if m in modalities]
-            findings = [f for _, _, f, _, _ in rows_]
-            texts = [abstract or "", *(s for *_, s in rows_ if s), *(o for *_, o, _ in rows_ if o)]
-            words = " ".join(keywords or [])
-            doc = {
-                "kind": "reference",
-                "key": key,
-                "title": title or "",
-                "authors": _author_names(authors),
-                "journal": journal or "",
-                "abstract": "\n".join(t for t in texts if t),
-                "keywords": words,
-                "condition": " ; ".join(dict.fromkeys(t.words() for t in conds)),
-                "modality": " ; ".join(dict.fromkeys(t.words() for t in mods)),
-                "design": design or "",
-                "finding": ",".join(dict.fromkeys(findings)),
-                "ids": ",".join(i for i in (doi, pmid) if i),
-                "spell": " ".join(
-                    [
-                        title or "",
-                        words,
-                        _author_names(authors),
-                        journal or "",
-                        *(t.words() for t in conds),
-                        *(t.words() for t in mods),
-                    ]
-                ),
-                "facets": _packed(
-                    "reference",
-                    design or "",
-                    findings,
-                    (t.slug for t in conds),
-                    (t.slug for t in mods),
-                    year,
-                ),
-            }
-            if year is not None:
-                doc["year"] = int(year)
-            yield doc
-
-
-def vocabulary_docs(session: Session) -> list[dict[str, Any]]:
-    """Return the documents of the conditions and modalities themselves."""
-    conditions, modalities = _vocabulary(session)
-    docs = []
-    for kind, terms, scope in (
-        ("condition", conditions, "condition"),
-        ("modality", modalities, "modality"),
-    ):
-        for term in terms.values():
-            docs.append(
-                {
-                    "kind": kind,
-                    "key": f"{kind}:{term.slug}",
-                    "title": term.name,
-                    "abstract": term.description,
-                    scope: term.words(),
-                    "spell": f"{term.name} {' '.join(term.aliases)}",
-                    "facets": _packed(kind, "", (), (), (), None),
-                }
-            )
-    return docs
 
 
 # --- the index on disk -------------------------------------------------------------------
@@ -251,6 +99,13 @@ def vocabulary_docs(session: Session) -> list[dict[str, Any]]:
 _lock = threading.RLock()
 _open: dict[Path, Any] = {}  # index folder -> FileIndex
 _searchers: dict[Path, Any] = {}  # index folder -> open searcher, refreshed when stale
+
+
+@atexit.register
+def _close_all() -> None:
+    """Close every open searcher (their segment files are real files, not copies in memory)."""
+    for folder in list(_searchers):
+        _forget(folder)
 
 
 def _forget(folder: Path) -> None:
@@ -278,7 +133,10 @@ def searcher(settings: Settings) -> Any:
         if current is None:
             current = _index(settings).searcher()
         elif not current.up_to_date():
-            current = current.refresh()
+            # Not ``refresh()``: it reuses the reader of a segment whose deletions changed (the
+            # segment compares equal), so an updated reference's old document stays visible.
+            current.close()
+            current = _index(settings).searcher()
         _searchers[settings.index_dir] = current
         return current
 
@@ -290,57 +148,47 @@ def _read_meta(folder: Path) -> dict[str, Any]:
         return {}
 
 
-def _write_meta(folder: Path, generation: int, session: Session) -> None:
-    conditions, modalities = _vocabulary(session)
-    vocab = sorted(t.words() + t.description for t in (*conditions.values(), *modalities.values()))
-    meta = {"generation": generation, "vocabulary": hash_text("\n".join(vocab))}
+def _write_meta(folder: Path, generation: int, signature: str) -> None:
+    meta = {"generation": generation, "vocabulary": signature}
     tmp = folder / (META_FILE + ".tmp")
     tmp.write_text(json.dumps(meta), encoding="utf-8")
     os.replace(tmp, folder / META_FILE)
 
 
-def hash_text(text: str) -> str:
-    import hashlib
-
-    return hashlib.sha1(text.encode()).hexdigest()
-
-
 def sync(settings: Settings, session: Session, keys: Iterable[str]) -> None:
-    """Re-index these references (and the vocabulary when it changed); record the generation."""
+    """Re-index these references (and the vocabulary when it changed); record the generation.
+
+    One writer and one commit for any number of keys; small updates commit without merging
+    segments (a rebuild merges), and the open searcher is refreshed once, on its next use.
+    """
     keys = list(dict.fromkeys(keys))
     if not whoosh_index.exists_in(str(settings.index_dir)):
         rebuild(settings, session)
         return
+    signature = vocabulary_signature(session)
     with _lock:
+        meta = _read_meta(settings.index_dir)
         ix = _index(settings)
-        writer = ix.writer(timeout=10.0)
+        # Separate segment files, not one compound file: opening a reader on a compound segment
+        # copies its term index into memory (~0.5 s at 100,000 references), and every update
+        # opens one to delete the old document, and every search after it opens another.
+        writer = ix.writer(timeout=10.0, limitmb=128, compound=False)
         try:
             for key in keys:
                 writer.delete_by_term("key", key)
             for doc in reference_docs(session, keys):
                 writer.add_document(**doc)
-            meta = _read_meta(settings.index_dir)
-            docs = vocabulary_docs(session)
-            conditions, modalities = _vocabulary(session)
-            vocab = hash_text(
-                "\n".join(
-                    sorted(
-                        t.words() + t.description
-                        for t in (*conditions.values(), *modalities.values())
-                    )
-                )
-            )
-            if meta.get("vocabulary") != vocab:
-                writer.delete_by_query(
-                    wq.Or([wq.Term("kind", "condition"), wq.Term("kind", "modality")])
-                )
-                for doc in docs:
+            if meta.get("vocabulary") != signature:
+                for kind in ("condition", "modality"):
+                    writer.delete_by_term("kind", kind)
+                for doc in vocabulary_docs(session):
                     writer.add_document(**doc)
         except BaseException:
             writer.cancel()
             raise
-        writer.commit()
-        _write_meta(settings.index_dir, db.generation(session), session)
+        # Merging small segments rewrites them; fine for a big import, wasted on one reference.
+        writer.commit(merge=len(keys) > 200)
+        _write_meta(settings.index_dir, db.generation(session), signature)
 
 
 def rebuild(settings: Settings, session: Session, progress: Progress | None = None) -> int:
@@ -354,9 +202,11 @@ def rebuild(settings: Settings, session: Session, progress: Progress | None = No
     try:
         ix = whoosh_index.create_in(str(building), SCHEMA)
         # Two processes nearly halve the build of a large library; a small one is faster alone.
-        big = total > 5000 and (os.cpu_count() or 1) > 1
+        big = total > BIG and (os.cpu_count() or 1) > 1
         writer = (
-            ix.writer(procs=2, multisegment=True, limitmb=256) if big else ix.writer(limitmb=128)
+            ix.writer(procs=2, multisegment=True, limitmb=1024, compound=False)
+            if big
+            else ix.writer(limitmb=256, compound=False)
         )
         count = 0
         try:
@@ -372,7 +222,7 @@ def rebuild(settings: Settings, session: Session, progress: Progress | None = No
             writer.cancel()
             raise
         writer.commit()
-        _write_meta(building, db.generation(session), session)
+        _write_meta(building, db.generation(session), vocabulary_signature(session))
         if progress:
             progress(total, total)
     except BaseException:
@@ -425,7 +275,11 @@ def status(settings: Settings, session: Session) -> IndexStatus:
     try:
         s = searcher(settings)
         result.documents = s.doc_count()
-        result.references_indexed = sum(1 for _ in s.docs_for_query(wq.Term("kind", "reference")))
+        result.references_indexed = s.doc_frequency("kind", "reference")
+        if s.reader().has_deletions():
+            result.references_indexed = sum(
+                1 for _ in s.docs_for_query(wq.Term("kind", "reference"))
+            )
     except Exception as error:  # noqa: BLE001  any failure to read means the cache must be rebuilt
         _forget(settings.index_dir)
         result.problems.append(
@@ -456,25 +310,8 @@ def ensure_current(settings: Settings, session: Session) -> bool:
 # --- searching ---------------------------------------------------------------------------
 
 
-@dataclass
-class Columns:
-    """Per-document facet values by document number, cached per segment and per searcher."""
-
-    kind: list[str] = field(default_factory=list)
-    design: list[str] = field(default_factory=list)
-    findings: list[tuple[str, ...]] = field(default_factory=list)
-    conditions: list[tuple[str, ...]] = field(default_factory=list)
-    modalities: list[tuple[str, ...]] = field(default_factory=list)
-    year: list[int | None] = field(default_factory=list)
-    level: list[int] = field(default_factory=list)
-
-    def extend(self, other: Columns) -> None:
-        for name in self.__dataclass_fields__:
-            getattr(self, name).extend(getattr(other, name))
-
-
 _segment_columns: dict[str, Columns] = {}  # segment id -> its columns (segments never change)
-_searcher_columns: dict[Path, tuple[Any, Columns]] = {}
+_searcher_columns: dict[Path, tuple[Any, Columns, frozenset[int]]] = {}
 
 
 def _decode_segment(reader: Any) -> Columns:
@@ -495,24 +332,37 @@ def _decode_segment(reader: Any) -> Columns:
             target.append(value)
         out.year.append(int(year) if year else None)
         out.level.append(level_of(design) if kind == "reference" else 0)
+    # The key column covers every document, deleted or not, so a page of hits needs no reads.
+    out.key.extend(reader.column_reader("key"))
     return out
 
 
-def _columns(settings: Settings, s: Any) -> Columns:
+def _columns(settings: Settings, s: Any) -> tuple[Columns, frozenset[int]]:
     with _lock:
         cached = _searcher_columns.get(settings.index_dir)
         if cached is not None and cached[0] is s:
-            return cached[1]
+            return cached[1], cached[2]
         columns = Columns()
-        for sub, _offset in s.leaf_searchers():
+        deleted: set[int] = set()
+        current = set()
+        for sub, offset in s.leaf_searchers():
             reader = sub.reader()
             ident = f"{settings.index_dir}:{reader.segment().segment_id()}"
+            current.add(ident)
             part = _segment_columns.get(ident)
             if part is None:
                 part = _segment_columns[ident] = _decode_segment(reader)
+            if reader.has_deletions():
+                deleted.update(offset + d for d in reader.deleted_docs_set)
             columns.extend(part)
-        _searcher_columns[settings.index_dir] = (s, columns)
-        return columns
+        prefix = f"{settings.index_dir}:"
+        for gone in [k for k in _segment_columns if k.startswith(prefix) and k not in current]:
+            del _segment_columns[gone]  # merged away or rebuilt: never read again
+        columns.references = frozenset(
+            d for d, kind in enumerate(columns.kind) if kind == "reference" and d not in deleted
+        )
+        _searcher_columns[settings.index_dir] = (s, columns, frozenset(deleted))
+        return columns, frozenset(deleted)
 
 
 class _Mark(highlight.HtmlFormatter):
@@ -525,18 +375,53 @@ class _Mark(highlight.HtmlFormatter):
         return f"<mark>{self._text(highlight.get_text(text, token, replace))}</mark>"
 
 
-_PARSER: Any = None
+_FOLD = RegexTokenizer(r"\S+") | LowercaseFilter() | CharsetFilter(accent_map)
 
 
-def _parser() -> Any:
-    global _PARSER
-    if _PARSER is None:
-        parser = qparser.MultifieldParser(list(SEARCH_FIELDS), SCHEMA, group=qparser.AndGroup)
+class _Parser(qparser.QueryParser):
+    """The query language, with wildcards matched against the typed and the stemmed word."""
+
+    def term_query(
+        self,
+        fieldname: str,
+        text: str,
+        termclass: Any,
+        boost: float = 1.0,
+        tokenize: bool = True,
+        removestops: bool = True,
+    ) -> Any:
+        q = super().term_query(fieldname, text, termclass, boost, tokenize, removestops)
+        if termclass not in (wq.Prefix, wq.Wildcard) or not isinstance(q, termclass):
+            return q
+        # The parser stems a prefix ("fibromy" -> "fibromi", which no index word starts with),
+        # while "anxiety*" needs its stem ("anxieti"): ask for both.
+        typed = "".join(t.text for t in _FOLD(text))
+        return q if typed == q.text else wq.Or([q, termclass(fieldname, typed, boost=boost)])
+
+
+def _make_parser(group: Any, fields_too: bool = True) -> Any:
+    parser = _Parser(None, SCHEMA, group=group)
+    parser.add_plugin(qparser.MultifieldPlugin(list(FIELD_BOOSTS), fieldboosts=FIELD_BOOSTS))
+    if fields_too:
         parser.add_plugin(qparser.FieldAliasPlugin(FIELD_ALIASES))
         parser.add_plugin(qparser.GtLtPlugin())
         parser.add_plugin(qparser.FuzzyTermPlugin())
-        _PARSER = parser
-    return _PARSER
+    else:
+        parser.remove_plugin_class(qparser.FieldsPlugin)
+    return parser
+
+
+_PARSERS: dict[str, Any] = {}
+
+
+def _parser(kind: str = "query") -> Any:
+    if kind not in _PARSERS:
+        _PARSERS[kind] = {
+            "query": lambda: _make_parser(qparser.AndGroup),
+            "all": lambda: _make_parser(qparser.AndGroup, fields_too=False),
+            "any": lambda: _make_parser(qparser.OrGroup, fields_too=False),
+        }[kind]()
+    return _PARSERS[kind]
 
 
 def _errors(q: Any) -> list[str]:
@@ -546,9 +431,75 @@ def _errors(q: Any) -> list[str]:
     return found
 
 
+def _stems(text: str) -> list[str]:
+    return [t.text for t in _TEXT(text)]
+
+
+class Topics:
+    """Map query words (stemmed) to the condition and modality slugs whose names or aliases hold them."""
+
+    def __init__(self, session: Session | None) -> None:
+        self.by_stem: dict[str, set[str]] = {}
+        self.by_phrase: dict[tuple[str, ...], set[str]] = {}
+        self.slugs: set[str] = set()
+        if session is None:
+            return
+        conditions, modalities = vocabulary(session)
+        for term in (*conditions.values(), *modalities.values()):
+            self.slugs.add(term.slug)
+            for name in (term.slug.replace("-", " "), term.name, *term.aliases):
+                stems = tuple(_stems(name))
+                if len(stems) > 1:
+                    self.by_phrase.setdefault(stems, set()).add(term.slug)
+                for stem in stems:
+                    self.by_stem.setdefault(stem, set()).add(term.slug)
+
+    def _slugs(self, slugs: Iterable[str], boost: float) -> Any:
+        terms = [wq.Term("topics", s) for s in sorted(slugs)]
+        if len(terms) == 1:
+            terms[0].boost = boost
+            return terms[0]
+        return wq.DisjunctionMax(terms, boost=boost)
+
+    def expand(self, q: Any) -> Any:
+        """Return the query with words also matching the slugs of the topics they name."""
+        if isinstance(q, wq.Term) and q.fieldname == "text" and q.text in self.by_stem:
+            topic = self._slugs(self.by_stem[q.text], TOPIC_BOOST * q.boost)
+            return wq.Or([q, topic])
+        if isinstance(q, wq.Term) and q.fieldname == "topics" and q.text not in self.slugs:
+            found = set().union(*(self.by_stem.get(s, set()) for s in _stems(q.text)))
+            return self._slugs(found, q.boost) if found else q
+        if isinstance(q, wq.Phrase) and q.fieldname == "text":
+            found = self.by_phrase.get(tuple(q.words))
+            return wq.Or([q, self._slugs(found, TOPIC_BOOST * q.boost)]) if found else q
+        if q.is_leaf():
+            return q
+        return q.apply(self.expand)
+
+
+def _all_ids(matcher: Any) -> Iterable[int]:
+    """Return a posting list's document numbers a block at a time (deletions not removed)."""
+    if isinstance(matcher, FilterMatcher):
+        matcher = matcher.child  # deleted documents: the caller removes them
+    if not isinstance(matcher, W3LeafMatcher):
+        return list(matcher.all_ids())
+    # Whoosh's all_ids() steps one posting at a time through three method calls; reading the
+    # decoded block arrays is some twenty times faster on a posting list of 100,000 documents.
+    ids: list[int] = []
+    while matcher.is_active():
+        if matcher._ids is None:
+            matcher._read_ids()
+        ids.extend(matcher._ids[matcher._i :])
+        matcher._next_block()
+    return ids
+
+
+_topics: dict[str, Topics] = {}  # vocabulary signature -> its expansion map
+
+
 @dataclass
 class Hit:
-    """One ranked document: its key, kind, stored fields and highlighted snippet."""
+    """One ranked document: its key, kind, what it shows and its highlighted snippet."""
 
     docnum: int
     key: str
@@ -557,16 +508,22 @@ class Hit:
     year: int | None
     score: float | None
     snippet: str
-    stored: dict[str, Any]
+    shown: Shown
 
 
 class View:
     """One consistent view of the index (one searcher): parse, match, rank, highlight."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, session: Session | None = None):
         self.settings = settings
+        self.session = session
         self.searcher = searcher(settings)
-        self.columns = _columns(settings, self.searcher)
+        self.columns, self.deleted = _columns(settings, self.searcher)
+        signature = _read_meta(settings.index_dir).get("vocabulary", "")
+        topics = _topics.get(signature)
+        if topics is None and session is not None:
+            topics = _topics[signature] = Topics(session)
+        self.topics = topics or Topics(None)
 
     def parse(self, text: str) -> Any:
         """Parse the query language; raise QuerySyntaxError on what it cannot mean."""
@@ -577,14 +534,13 @@ class View:
         errors = _errors(q)
         if errors:
             raise QuerySyntaxError("; ".join(str(e) for e in errors))
-        return q
+        return self.topics.expand(q)
 
     def plain(self, words: Sequence[str], *, any_word: bool = False) -> Any:
         """Return a query of plain words (all of them, or any of them)."""
-        group = qparser.OrGroup if any_word else qparser.AndGroup
-        parser = qparser.MultifieldParser(list(SEARCH_FIELDS), SCHEMA, group=group)
-        parser.remove_plugin_class(qparser.FieldsPlugin)
-        return parser.parse(" ".join(f'"{w}"' if " " in w else w for w in words))
+        parser = _parser("any" if any_word else "all")
+        q = parser.parse(" ".join(f'"{w}"' if " " in w else w for w in words))
+        return self.topics.expand(q)
 
     def fuzzy(self, words: Sequence[str]) -> Any:
         """Return a query that accepts, for each unknown word, its closest index words."""
@@ -600,17 +556,60 @@ class View:
                 parts.append(self.plain(options, any_word=True))
         return wq.And(parts) if parts else wq.NullQuery
 
-    def matching(self, q: Any | None) -> list[int]:
+    def matching(self, q: Any | None) -> set[int]:
         """Return the numbers of every live document the query matches (all when None)."""
         if q is None:
-            return list(self.searcher.reader().all_doc_ids())
-        return list(self.searcher.docs_for_query(q))
+            return set(range(self.searcher.doc_count_all())) - self.deleted
+        return self._docs(q)
 
-    def ranked(self, q: Any, allowed: set[int] | None, limit: int) -> list[tuple[int, float]]:
-        """Return the best ``limit`` documents by relevance, within ``allowed`` when given."""
-        # Whoosh's matcher replacement and block-quality skipping drop true top hits when fields
-        # carry boosts (seen: the best "massage anxiety" hit missing from a top 5): score every match.
-        collector: Any = collectors.TopCollector(limit=max(limit, 1), usequality=False, replace=0)
+    def _postings(self, fieldname: str, text: Any) -> set[int]:
+        try:
+            raw = SCHEMA[fieldname].to_bytes(text)
+        except (KeyError, ValueError, TypeError):
+            return set()
+        found: set[int] = set()
+        for sub, offset in self.searcher.leaf_searchers():
+            reader = sub.reader()
+            if (fieldname, raw) not in reader:
+                continue
+            ids = _all_ids(reader.postings(fieldname, raw))
+            found.update(map(offset.__add__, ids) if offset else ids)
+        return found - self.deleted if self.deleted else found
+
+    def _docs(self, q: Any) -> set[int]:
+        """Match by set algebra on posting lists: far cheaper than a matcher tree per document."""
+        if isinstance(q, wq.Term):
+            return self._postings(q.fieldname, q.text)
+        if isinstance(q, (wq.Or, wq.DisjunctionMax)):
+            return set().union(*(self._docs(c) for c in q.subqueries))
+        if isinstance(q, wq.And):
+            parts = sorted((self._docs(c) for c in q.subqueries), key=len)
+            return parts[0].intersection(*parts[1:]) if parts else set()
+        if isinstance(q, wq.AndNot):
+            return self._docs(q.a) - self._docs(q.b)
+        if isinstance(q, wq.AndMaybe):
+            return self._docs(q.a)
+        if isinstance(q, wq.Require):
+            return self._docs(q.a) & self._docs(q.b)
+        if isinstance(q, wq.Not):
+            return self.matching(None) - self._docs(q.query)
+        if q is wq.NullQuery or isinstance(q, wq.NullQuery.__class__):
+            return set()
+        return set(self.searcher.docs_for_query(q))
+
+    def ranked(
+        self, q: Any, allowed: set[int] | None, limit: int, *, optimize: bool = False
+    ) -> list[tuple[int, float]]:
+        """Return the best ``limit`` documents by relevance, within ``allowed`` when given.
+
+        Every match is scored unless ``optimize``: Whoosh's matcher ``replace()`` drops true top
+        hits (the shipped library's best "massage anxiety" hit, 23.8, lost to 11.6, with or
+        without field boosts), and block-quality skipping alone still missed three of the true
+        top ten for "quality" at 100,000 references after updates (docs/benchmarks.md).
+        """
+        collector: Any = collectors.TopCollector(
+            limit=max(limit, 1), usequality=optimize, replace=0
+        )
         if allowed is not None:
             collector = collectors.FilterCollector(collector, allow=allowed)
         self.searcher.search_with_collector(q, collector)
@@ -628,35 +627,33 @@ class View:
             key = lambda d: (c.kind[d] == "reference", c.level[d], -(c.year[d] or -far), d)
         return nsmallest(limit, docs, key=key)
 
-    def hits(self, ranked: Sequence[tuple[int, float | None]], q: Any | None) -> list[Hit]:
-        """Load stored fields and highlighted snippets for ranked documents."""
+    def hits(
+        self,
+        ranked: Sequence[tuple[int, float | None]],
+        q: Any | None,
+        session: Session,
+        *,
+        snippets: bool = True,
+    ) -> list[Hit]:
+        """Load what each ranked document shows from the store, with a highlighted snippet."""
         terms = {
             t
             for f, t in (q.iter_all_terms() if q is not None else ())
-            if f in SEARCH_FIELDS and isinstance(t, str)
+            if f in HIGHLIGHT_FIELDS and isinstance(t, str)
         }
+        keys = [self.columns.key[d] for d, _ in ranked]
+        loaded = shown(session, keys)
         out = []
-        for docnum, score in ranked:
-            stored = self.searcher.stored_fields(docnum)
-            out.append(
-                Hit(
-                    docnum,
-                    stored.get("key", ""),
-                    stored.get("kind", ""),
-                    stored.get("title", ""),
-                    stored.get("year"),
-                    score,
-                    self.snippet(stored, terms),
-                    stored,
-                )
-            )
+        for (docnum, score), key in zip(ranked, keys, strict=True):
+            row = loaded.get(key) or Shown("", None, "", "", "")
+            kind = self.columns.kind[docnum]
+            snippet = self.snippet(row, terms) if snippets else ""
+            out.append(Hit(docnum, key, kind, row.title, row.year, score, snippet, row))
         return out
 
-    def snippet(self, stored: dict[str, Any], terms: set[str]) -> str:
-        text = stored.get("abstract") or ""
+    def snippet(self, row: Shown, terms: set[str]) -> str:
         if terms:
-            for name in HIGHLIGHT_FIELDS:
-                value = stored.get(name) or ""
+            for value in (row.text, row.title):
                 marked = (
                     highlight.highlight(
                         value,
@@ -671,16 +668,17 @@ class View:
                 )
                 if marked:
                     return marked
+        text = row.text
         short = text[:220].rsplit(" ", 1)[0] + " …" if len(text) > 220 else text
         return _Mark()._text(short)
 
     def known(self, word: str) -> bool:
         """Tell whether a word (after stemming) occurs in any searched field."""
         reader = self.searcher.reader()
-        stems = [t.text for t in _TEXT(word)]
+        stems = _stems(word)
         if not stems:
             return True  # a stop word is never a typo
-        return any(reader.doc_frequency(f, stems[0]) > 0 for f in SEARCH_FIELDS)
+        return any(reader.doc_frequency(f, stems[0]) > 0 for f in FIELD_BOOSTS)
 
     def correct(self, word: str) -> str | None:
         """Return the likeliest index word within two edits of a mistyped word."""
@@ -688,14 +686,14 @@ class View:
         return found[0] if found else None
 
     def count(self, kind: str) -> int:
-        return sum(1 for _ in self.searcher.docs_for_query(wq.Term("kind", kind)))
+        return len(self._postings("kind", kind))
 
 
 def view(settings: Settings, session: Session | None = None) -> View:
     """Return a consistent view of the current index (built first when missing and a store is given)."""
     if session is not None and not whoosh_index.exists_in(str(settings.index_dir)):
         rebuild(settings, session)
-    return View(settings)
+    return View(settings, session)
 
 
 __all__ = [

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from itertools import chain
 from typing import Any
 
 from sqlmodel import Session, select
@@ -258,50 +256,43 @@ def _labels(session: Session) -> dict[str, dict[str, str]]:
     }
 
 
-def _predicates(params: SearchParams, c: index.Columns) -> dict[str, Callable[[int], bool]]:
-    """Return one test per facet that has a selection (values within a facet are OR-ed)."""
-    tests: dict[str, Callable[[int], bool]] = {}
-    if params.design:
-        designs = set(params.design)
-        tests["design"] = lambda d: c.design[d] in designs
-    for name, column in (
-        ("finding", c.findings),
-        ("condition", c.conditions),
-        ("modality", c.modalities),
-    ):
-        chosen = set(getattr(params, name))
+def _allowed(params: SearchParams, c: index.Columns) -> dict[str, frozenset[int]]:
+    """Return, per facet with a selection, the references it lets through (values OR-ed)."""
+    sets: dict[str, frozenset[int]] = {}
+    for name in ("design", "finding", "condition", "modality"):
+        chosen = getattr(params, name)
         if chosen:
-            tests[name] = lambda d, col=column, chosen=chosen: not chosen.isdisjoint(col[d])
+            sets[name] = frozenset().union(*(c.having(name, v) for v in chosen))
     if params.year_from is not None or params.year_to is not None:
         low = params.year_from if params.year_from is not None else -10_000
         high = params.year_to if params.year_to is not None else 10_000
-        tests["decade"] = lambda d: (y := c.year[d]) is not None and low <= y <= high
-    return tests
-
-
-def _count(facet: str, docs: list[int], c: index.Columns) -> Counter[str]:
-    if facet == "design":
-        return Counter(map(c.design.__getitem__, docs))
-    if facet == "decade":
-        return Counter(str(y // 10 * 10) for y in map(c.year.__getitem__, docs) if y is not None)
-    column = {"finding": c.findings, "condition": c.conditions, "modality": c.modalities}[facet]
-    return Counter(chain.from_iterable(map(column.__getitem__, docs)))
+        c.having("decade", "")  # builds the value index on first use
+        inside: set[int] = set()
+        for (facet, value), docs in list(c.by_value.items()):
+            start = int(value) if facet == "decade" else None
+            if start is None or start + 9 < low or start > high:
+                continue
+            if low <= start and start + 9 <= high:
+                inside.update(docs)
+            else:
+                inside.update(d for d in docs if low <= (c.year[d] or 0) <= high)
+        sets["decade"] = frozenset(inside)
+    return sets
 
 
 def _facets(
     params: SearchParams,
-    refs: list[int],
-    tests: dict[str, Callable[[int], bool]],
+    refs: set[int],
+    allowed: dict[str, frozenset[int]],
     c: index.Columns,
     labels: dict[str, dict[str, str]],
-) -> tuple[list[int], dict[str, list[dict[str, Any]]]]:
+) -> tuple[set[int], dict[str, list[dict[str, Any]]]]:
     """Filter the matched references and count every facet (each ignoring its own selection)."""
-    passing = {name: {d for d in refs if test(d)} for name, test in tests.items()}
     out: dict[str, list[dict[str, Any]]] = {}
     for facet in ("design", "finding", "condition", "modality", "decade"):
-        others = [passing[n] for n in passing if n != facet]
-        docs = [d for d in refs if all(d in p for p in others)] if others else refs
-        counts = _count(facet, docs, c)
+        others = [allowed[n] for n in allowed if n != facet]
+        docs = refs.intersection(*others) if others else refs
+        counts = c.counts(facet, docs)
         counts.pop("", None)
         if facet == "decade":
             chosen = (
@@ -328,7 +319,7 @@ def _facets(
             }
             for value in order
         ]
-    matched = [d for d in refs if all(d in p for p in passing.values())] if passing else refs
+    matched = refs.intersection(*allowed.values()) if allowed else refs
     return matched, out
 
 
@@ -350,8 +341,8 @@ def _hit_json(hit: index.Hit, c: index.Columns, scored: bool) -> dict[str, Any]:
             findings=list(c.findings[d]),
             conditions=list(c.conditions[d]),
             modalities=list(c.modalities[d]),
-            authors=hit.stored.get("authors", ""),
-            journal=hit.stored.get("journal", ""),
+            authors=hit.shown.authors,
+            journal=hit.shown.journal,
         )
     return data
 
@@ -372,13 +363,13 @@ def search(settings: Settings, session: Session, params: SearchParams) -> Search
     c = view.columns
     text = params.q.strip()
     q, notice = _parse(view, text) if text else (None, None)
-    docs = view.matching(q) if (q is not None or not text) else []
+    docs = view.matching(q) if (q is not None or not text) else set()
     suggestion = None
     if text and len(docs) < FEW:
         suggestion = _suggest(view, text)
         if not docs and suggestion:
             retry, _ = _parse(view, suggestion)
-            retried = view.matching(retry) if retry is not None else []
+            retried = view.matching(retry) if retry is not None else set()
             if retried:
                 q, docs = retry, retried
                 notice = f"No results for “{text}”; showing results for “{suggestion}”"
@@ -388,16 +379,15 @@ def search(settings: Settings, session: Session, params: SearchParams) -> Search
             if near:
                 q, docs = fuzzy, near
                 notice = f"No exact matches for “{text}”; showing near matches"
-    refs = [d for d in docs if c.kind[d] == "reference"]
-    tests = _predicates(params, c)
-    matched, facets = _facets(params, refs, tests, c, _labels(session))
+    refs = docs & c.references
+    matched, facets = _facets(params, refs, _allowed(params, c), c, _labels(session))
     # Conditions and modalities show only when nothing narrows the search to studies.
     pool = matched if (params.filtered or q is None) else docs
     end = params.page * params.per_page
     scored = q is not None and params.sort == "relevance"
     if scored:
         ranked: list[tuple[int, float | None]] = list(
-            view.ranked(q, set(pool) if params.filtered else None, end)
+            view.ranked(q, pool if params.filtered else None, end)
         )
     else:
         ranked = [
@@ -405,7 +395,7 @@ def search(settings: Settings, session: Session, params: SearchParams) -> Search
             for d in view.ordered(pool, "level" if params.sort == "relevance" else params.sort, end)
         ]
     page = ranked[end - params.per_page : end]
-    hits = [_hit_json(h, c, scored) for h in view.hits(page, q)]
+    hits = [_hit_json(h, c, scored) for h in view.hits(page, q, session)]
     return SearchResult(params, len(pool), hits, facets, suggestion, notice)
 
 
@@ -416,11 +406,9 @@ def candidates(settings: Settings, session: Session, text: str, limit: int = 10)
         return []
     view = index.view(settings, session)
     q = view.plain(words, any_word=True)
-    keys = []
-    for hit in view.hits(view.ranked(q, None, limit * 2), None):
-        if hit.kind == "reference":
-            keys.append(hit.key)
-    return keys[:limit]
+    c = view.columns
+    ranked = view.ranked(q, None, limit * 2)
+    return [c.key[d] for d, _ in ranked if c.kind[d] == "reference"][:limit]
 
 
 __all__ = [

@@ -1,12 +1,17 @@
 """Benchmark search at library scale: Whoosh (the product's path) against SQLite FTS5, same run.
 
-Usage: scripts/bench search [--size N] [--dir DIR] [--queries N]
+Usage: scripts/bench search [--size N] [--dir DIR] [--queries N] [--cache DIR]
 
 Builds a synthetic library of N references (bulk-inserted into a fresh store: the library
 service's duplicate checks are not what is measured here), builds the index, times a one-reference
 update, then runs a fixed seeded set of queries three ways: (a) top 10, (b) + highlights,
 (c) + facet counts (design, finding, condition, modality, decade) + highlights. FTS5 (bm25, porter)
 does the same work on the same corpus. Ends with one line of JSON holding every figure.
+
+With ``--cache DIR`` the generated records (a pickle) and the bulk-inserted store (a copy of the
+SQLite file) are kept in DIR and reused by later runs of the same size; the JSON then says
+``"store_from_cache": true`` and the generation and insert times are those of the run that
+filled the cache. The index build, updates and queries are always measured afresh.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pickle
 import platform
 import shutil
 import sqlite3
@@ -114,15 +120,15 @@ def whoosh_runs(settings: config.Settings, qs: list[str]) -> dict[str, Any]:
         started = time.perf_counter()
         search.search(settings, session, search.SearchParams(q="massage", per_page=10))
         out["first_search_ms"] = round((time.perf_counter() - started) * 1000, 1)
-        view = index.view(settings)
+        view = index.view(settings, session)
 
         def plain(q: str) -> Any:
             parsed = view.parse(q)
-            return [view.searcher.stored_fields(d) for d, _ in view.ranked(parsed, None, 10)]
+            return [view.columns.key[d] for d, _ in view.ranked(parsed, None, 10)]
 
         def highlighted(q: str) -> Any:
             parsed = view.parse(q)
-            return view.hits(view.ranked(parsed, None, 10), parsed)
+            return view.hits(view.ranked(parsed, None, 10), parsed, session)
 
         def faceted(q: str) -> Any:
             return search.search(settings, session, search.SearchParams(q=q, per_page=10))
@@ -130,6 +136,14 @@ def whoosh_runs(settings: config.Settings, qs: list[str]) -> dict[str, Any]:
         out["a_top10"] = timed(plain, qs)
         out["b_highlights"] = timed(highlighted, qs)
         out["c_facets"] = timed(faceted, qs)
+        # How often Whoosh's block-quality shortcut would change the top ten (it is off).
+        differ = 0
+        for q in qs[::3]:
+            parsed = view.parse(q)
+            fast = [round(score, 4) for _, score in view.ranked(parsed, None, 10, optimize=True)]
+            full = [round(score, 4) for _, score in view.ranked(parsed, None, 10)]
+            differ += fast != full
+        out["topn_differs_from_full_scoring"] = f"{differ} of {len(qs[::3])}"
         totals = [faceted(q).total for q in qs[::6]]
         out["broad_share"] = round(
             statistics.mean(totals) / max(1, index.view(settings).count("reference")), 3
@@ -232,6 +246,17 @@ def main() -> None:
     )
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="time only the queries, on the store, index and FTS5 table an earlier run left in --dir",
+    )
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="keep the generated records and the filled store here, and reuse them",
+    )
+    parser.add_argument(
         "--dir",
         type=Path,
         default=None,
@@ -239,19 +264,47 @@ def main() -> None:
     )
     args = parser.parse_args()
     folder = args.dir or Path(tempfile.mkdtemp(prefix="bench-data-"))
-    shutil.rmtree(folder, ignore_errors=True)
     settings = config.settings(data_dir=folder, database_url=f"sqlite:///{folder / 'kb.sqlite3'}")
     figures: dict[str, Any] = {"size": args.size, "machine": machine()}
+    figures["load_average_start"] = os.getloadavg()
+    if args.reuse:
+        queries_only(args, folder, settings, figures)
+        return
+    shutil.rmtree(folder, ignore_errors=True)
 
-    started = time.perf_counter()
-    records = synthetic_records(args.size)
-    figures["generate_s"] = round(time.perf_counter() - started, 1)
-    library.init(settings)
-    started = time.perf_counter()
-    bulk_insert(settings, records)
-    figures["store_insert_s"] = round(time.perf_counter() - started, 1)
+    cached_records = args.cache / f"records-{args.size}.pickle" if args.cache else None
+    cached_store = args.cache / f"store-{args.size}.sqlite3" if args.cache else None
+    cached_times = args.cache / f"times-{args.size}.json" if args.cache else None
+    if cached_records and cached_store and cached_records.exists() and cached_store.exists():
+        with cached_records.open("rb") as handle:
+            records = pickle.load(handle)
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(cached_store, folder / "kb.sqlite3")
+        figures["store_from_cache"] = True
+        if cached_times and cached_times.exists():
+            figures.update(json.loads(cached_times.read_text()))
+    else:
+        started = time.perf_counter()
+        records = synthetic_records(args.size)
+        figures["generate_s"] = round(time.perf_counter() - started, 1)
+        library.init(settings)
+        started = time.perf_counter()
+        bulk_insert(settings, records)
+        figures["store_insert_s"] = round(time.perf_counter() - started, 1)
+        figures["store_from_cache"] = False
+        if args.cache:
+            args.cache.mkdir(parents=True, exist_ok=True)
+            with sqlite3.connect(folder / "kb.sqlite3") as con:
+                con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            shutil.copyfile(folder / "kb.sqlite3", cached_store)
+            with cached_records.open("wb") as handle:
+                pickle.dump(records, handle, protocol=5)
+            cached_times.write_text(
+                json.dumps({k: figures[k] for k in ("generate_s", "store_insert_s")})
+            )
     print(
-        f"{args.size} references generated in {figures['generate_s']} s, bulk-inserted in {figures['store_insert_s']} s",
+        f"{args.size} references generated in {figures.get('generate_s')} s, bulk-inserted in "
+        f"{figures.get('store_insert_s')} s (from cache: {figures['store_from_cache']})",
         flush=True,
     )
 
@@ -282,6 +335,19 @@ def main() -> None:
     figures["whoosh_update"] = percentiles(update_times)
     print(f"whoosh: one-reference update {figures['whoosh_update']} ms", flush=True)
 
+    # An import of 5,000 references re-indexes them in one sync: one writer, one commit.
+    batch = [r["id"] for r in records[1:5001]]
+    with db.session_scope(settings) as session:
+        db.bump_generation(session)
+        session.flush()
+        started = time.perf_counter()
+        index.sync(settings, session, batch)
+        figures["whoosh_sync_batch"] = {
+            "references": len(batch),
+            "s": round(time.perf_counter() - started, 1),
+        }
+    print(f"whoosh: one sync of {figures['whoosh_sync_batch']}", flush=True)
+
     qs = make_queries(records, args.queries)
     figures["whoosh"] = whoosh_runs(settings, qs)
     print(f"whoosh: {json.dumps(figures['whoosh'])}", flush=True)
@@ -289,9 +355,31 @@ def main() -> None:
     fts_path = folder / "fts.sqlite3"
     figures["fts5_build_s"] = round(fts_build(fts_path, records), 1)
     figures["fts5_size_mb"] = round(fts_path.stat().st_size / 2**20, 1)
+    compare(figures, fts_path, qs)
+
+
+def queries_only(
+    args: argparse.Namespace, folder: Path, settings: config.Settings, figures: dict[str, Any]
+) -> None:
+    """Time the queries on what an earlier run left in the folder (no build, no updates)."""
+    with (args.cache / f"records-{args.size}.pickle").open("rb") as handle:
+        records = pickle.load(handle)
+    figures["reused"] = str(folder)
+    qs = make_queries(records, args.queries)
+    figures["whoosh"] = whoosh_runs(settings, qs)
+    print(f"whoosh: {json.dumps(figures['whoosh'])}", flush=True)
+    fts_path = folder / "fts.sqlite3"
+    if not fts_path.exists():
+        figures["fts5_build_s"] = round(fts_build(fts_path, records), 1)
+        figures["fts5_size_mb"] = round(fts_path.stat().st_size / 2**20, 1)
+    compare(figures, fts_path, qs)
+
+
+def compare(figures: dict[str, Any], fts_path: Path, qs: list[str]) -> None:
+    """Run FTS5 on the same queries, then print the table and the JSON line."""
     figures["fts5"] = fts_runs(fts_path, qs)
     print(
-        f"fts5: built in {figures['fts5_build_s']} s, {figures['fts5_size_mb']} MB; {json.dumps(figures['fts5'])}",
+        f"fts5: built in {figures.get('fts5_build_s')} s, {figures.get('fts5_size_mb')} MB; {json.dumps(figures['fts5'])}",
         flush=True,
     )
 
@@ -309,6 +397,7 @@ def main() -> None:
             f"{run:<14}{w['p50']:>10}{w['p95']:>9}{w['max']:>9}{f['p50']:>10}{f['p95']:>9}{f['max']:>9}"
             f"{figures['ratio_whoosh_over_fts5'][run]['p95']:>11}"
         )
+    figures["load_average_end"] = os.getloadavg()
     print(json.dumps(figures))
 
 

@@ -71,7 +71,10 @@ def test_missing_index_is_detected_and_rebuilt(settings) -> None:
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_unreadable_index_is_detected(settings) -> None:
     index._forget(settings.index_dir)
-    for path in settings.index_dir.glob("*.seg"):
+    # Segments are written as separate files (.trm, .pst, .col …), not one compound .seg file.
+    segment_files = [p for p in settings.index_dir.glob("MAIN_*.*") if p.suffix != ".toc"]
+    assert segment_files
+    for path in segment_files:
         path.write_bytes(b"garbage")
     with db.session_scope(settings) as session:
         status = index.status(settings, session)
@@ -99,4 +102,42 @@ def test_failed_rebuild_keeps_the_old_index(settings, session, monkeypatch) -> N
         index.rebuild(settings, session)
     except RuntimeError:
         pass
+    assert _keys(settings, "tmj")[0] == "tmj-tmd"
+
+
+def test_updated_reference_replaces_its_document(settings) -> None:
+    from sqlmodel import select
+
+    from kb.models import Reference
+
+    index.searcher(settings)  # the open searcher must drop the old document's hits and counts
+    with db.session_scope(settings) as session:
+        ref = session.exec(select(Reference).where(Reference.key == "sherman2009randomized")).one()
+        ref.title = "Quokka handling " + ref.title
+        ref.design = "cohort"
+        db.bump_generation(session)
+        session.flush()
+        index.sync(settings, session, [ref.key])
+    assert _keys(settings, "quokka") == ["sherman2009randomized"]
+    with db.session_scope(settings) as session:
+        data = search.search(settings, session, SearchParams(q="quokka")).as_json()
+        assert data["total"] == 1 and data["hits"][0]["design"] == "cohort"
+        assert {e["value"]: e["count"] for e in data["facets"]["design"]} == {"cohort": 1}
+        everything = search.search(settings, session, SearchParams(design=["cohort"])).as_json()
+        assert "sherman2009randomized" in [h["key"] for h in everything["hits"]]
+        status = index.status(settings, session)
+        assert status.ok and status.references_indexed == status.references
+
+
+def test_one_sync_reindexes_many_references(settings) -> None:
+    from sqlmodel import select
+
+    from kb.models import Reference
+
+    with db.session_scope(settings) as session:
+        keys = list(session.exec(select(Reference.key)))
+        db.bump_generation(session)
+        session.flush()
+        index.sync(settings, session, keys)
+        assert index.status(settings, session).ok
     assert _keys(settings, "tmj")[0] == "tmj-tmd"

@@ -176,3 +176,87 @@ def test_operators_and_wildcards(settings, session) -> None:
 def test_candidates_for_a_pasted_reference(settings, session) -> None:
     text = "Sherman KJ, Cherkin DC. Randomized trial of therapeutic massage for chronic neck pain. Clin J Pain. 2009"
     assert search.candidates(settings, session, text, limit=3)[0] == "sherman2009randomized"
+
+
+@pytest.mark.parametrize("q", ["fibromy*", "anxiety*", "massage*", "lymph*"])
+def test_wildcards_match_words_the_index_stems(settings, session, q: str) -> None:
+    assert _run(settings, session, q=q)["total"] > 0
+
+
+def _store_facets(session) -> dict[str, dict[str, set[str]]]:
+    """Return every reference's facet values, read from the store without the index."""
+    from sqlmodel import select
+
+    from kb.models import Reference
+
+    out = {}
+    for ref in session.exec(select(Reference)).all():
+        rows = ref.evidence
+        out[ref.key] = {
+            "design": {ref.design} if ref.design else set(),
+            "finding": {e.finding for e in rows},
+            "condition": {e.condition.slug for e in rows},
+            "modality": {m.slug for e in rows for m in e.modalities},
+            "decade": {str(ref.year // 10 * 10)} if ref.year is not None else set(),
+        }
+    return out
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param({"q": "massage"}, id="broad"),
+        pytest.param({"q": "pain", "design": "rct"}, id="with_design"),
+        pytest.param(
+            {"q": "massage", "finding": "supports", "condition": "chronic-neck-pain"},
+            id="two_filters",
+        ),
+        pytest.param({"q": "anxiety OR depression", "year_from": "2010"}, id="years"),
+        pytest.param({"design": "systematic-review,rct", "modality": "swedish"}, id="no_words"),
+    ],
+)
+def test_facet_counts_equal_a_count_from_the_store(settings, session, args) -> None:
+    values = _store_facets(session)
+    unfiltered = {"q": args["q"]} if "q" in args else {}
+    everything = _run(settings, session, **unfiltered, per_page="100")
+    assert everything["total"] <= 100
+    matched = {h["key"] for h in everything["hits"] if h["kind"] == "reference"}
+    if not unfiltered:
+        matched = set(values)
+    params = SearchParams.from_args(args)
+    low = params.year_from if params.year_from is not None else -10_000
+    high = params.year_to if params.year_to is not None else 10_000
+
+    def passes(key: str, facet: str) -> bool:
+        v = values[key]
+        checks = {
+            name: not set(getattr(params, name)) or bool(v[name] & set(getattr(params, name)))
+            for name in ("design", "finding", "condition", "modality")
+        }
+        year = search_year(session, key)
+        checks["decade"] = (params.year_from is None and params.year_to is None) or (
+            year is not None and low <= year <= high
+        )
+        return all(ok for name, ok in checks.items() if name != facet)
+
+    data = _run(settings, session, **args)
+    for facet, entries in data["facets"].items():
+        expected: dict[str, int] = {}
+        for key in matched:
+            if passes(key, facet):
+                for value in values[key][facet]:
+                    expected[value] = expected.get(value, 0) + 1
+        got = {e["value"]: e["count"] for e in entries if e["count"]}
+        assert got == expected, facet
+    # Conditions and modalities are hits too, until a filter narrows the search to studies.
+    vocabulary = sum(h["kind"] != "reference" for h in everything["hits"]) if unfiltered else 0
+    shown = 0 if params.filtered else vocabulary
+    assert data["total"] == sum(1 for key in matched if passes(key, "")) + shown
+
+
+def search_year(session, key: str) -> int | None:
+    from sqlmodel import select
+
+    from kb.models import Reference
+
+    return session.exec(select(Reference.year).where(Reference.key == key)).one()
