@@ -73,6 +73,11 @@ SCHEMA = Schema(
     # One packed column per document, read once per segment to count facets without groupedby.
     facets=COLUMN(),
 )
+# What an index on disk must have been built with; an index of another shape (an older version
+# of this program) is rebuilt rather than read with the wrong fields.
+SCHEMA_SIGNATURE = ",".join(
+    f"{name}:{type(kind).__name__}" for name, kind in sorted(SCHEMA.items())
+)
 # Bare words are looked up in these fields, with these weights; ``topics`` is reached by
 # expanding a word to the slugs whose names or aliases hold it.
 FIELD_BOOSTS = {"text": 1.0, "title": 3.0, "authors": 2.0}
@@ -149,7 +154,7 @@ def _read_meta(folder: Path) -> dict[str, Any]:
 
 
 def _write_meta(folder: Path, generation: int, signature: str) -> None:
-    meta = {"generation": generation, "vocabulary": signature}
+    meta = {"generation": generation, "vocabulary": signature, "schema": SCHEMA_SIGNATURE}
     tmp = folder / (META_FILE + ".tmp")
     tmp.write_text(json.dumps(meta), encoding="utf-8")
     os.replace(tmp, folder / META_FILE)
@@ -162,7 +167,10 @@ def sync(settings: Settings, session: Session, keys: Iterable[str]) -> None:
     segments (a rebuild merges), and the open searcher is refreshed once, on its next use.
     """
     keys = list(dict.fromkeys(keys))
-    if not whoosh_index.exists_in(str(settings.index_dir)):
+    if (
+        not whoosh_index.exists_in(str(settings.index_dir))
+        or _read_meta(settings.index_dir).get("schema") != SCHEMA_SIGNATURE
+    ):
         rebuild(settings, session)
         return
     signature = vocabulary_signature(session)
@@ -271,7 +279,13 @@ def status(settings: Settings, session: Session) -> IndexStatus:
         result.problems.append(f"index is missing at {settings.index_dir}: run `kb reindex`")
         return result
     result.exists = True
-    result.generation = _read_meta(settings.index_dir).get("generation")
+    meta = _read_meta(settings.index_dir)
+    result.generation = meta.get("generation")
+    if meta.get("schema") != SCHEMA_SIGNATURE:
+        result.problems.append(
+            "index was built by another version of this program: run `kb reindex`"
+        )
+        return result
     try:
         s = searcher(settings)
         result.documents = s.doc_count()
@@ -541,6 +555,24 @@ class View:
         parser = _parser("any" if any_word else "all")
         q = parser.parse(" ".join(f'"{w}"' if " " in w else w for w in words))
         return self.topics.expand(q)
+
+    def distinctive(self, text: str, keep: int = 8, share: float = 0.05) -> Any:
+        """Return an OR query of the text's rarest indexed words: the ones that tell works apart.
+
+        A pasted reference's common words ("massage", "therapy", "journal") match much of a
+        large library and cost time without narrowing anything; a word in at most ``share`` of
+        the documents (or 50, in a small library) does the finding.
+        """
+        counted = [
+            (self.searcher.doc_frequency("text", term), term)
+            for term in {token.text for token in SCHEMA["text"].analyzer(text)}
+        ]
+        counted = sorted((df, term) for df, term in counted if df > 0)
+        ceiling = max(50.0, share * self.searcher.doc_count())
+        rare = [term for df, term in counted if df <= ceiling][:keep] or [
+            t for _, t in counted[:keep]
+        ]
+        return wq.Or([wq.Term("text", term) for term in rare]) if rare else wq.NullQuery
 
     def fuzzy(self, words: Sequence[str]) -> Any:
         """Return a query that accepts, for each unknown word, its closest index words."""

@@ -400,12 +400,11 @@ def search(settings: Settings, session: Session, params: SearchParams) -> Search
 
 
 def candidates(settings: Settings, session: Session, text: str, limit: int = 10) -> list[str]:
-    """Return the keys of the references most like a pasted reference (any of its words)."""
-    words = [w for w in re.findall(r"\w+", text) if len(w) > 1][:60]
-    if not words:
+    """Return the keys of the references most like a pasted reference (its rarest words)."""
+    if not re.search(r"\w\w", text):
         return []
     view = index.view(settings, session)
-    q = view.plain(words, any_word=True)
+    q = view.distinctive(text)
     c = view.columns
     ranked = view.ranked(q, None, limit * 2)
     return [c.key[d] for d, _ in ranked if c.kind[d] == "reference"][:limit]

@@ -141,3 +141,21 @@ def test_one_sync_reindexes_many_references(settings) -> None:
         index.sync(settings, session, keys)
         assert index.status(settings, session).ok
     assert _keys(settings, "tmj")[0] == "tmj-tmd"
+
+
+def test_an_index_of_another_schema_is_rebuilt_not_read(settings, session) -> None:
+    """An index written by an older version of the program has other fields: rebuild it."""
+    import json as json_module
+
+    from kb import index
+    from kb.search import SearchParams, search
+
+    meta_path = settings.index_dir / index.META_FILE
+    meta = json_module.loads(meta_path.read_text())
+    meta["schema"] = "title:TEXT"
+    meta_path.write_text(json_module.dumps(meta))
+    problems = index.status(settings, session).problems
+    assert problems == ["index was built by another version of this program: run `kb reindex`"]
+    assert index.ensure_current(settings, session) is True
+    assert index.status(settings, session).ok
+    assert search(settings, session, SearchParams(q="tmj")).total > 0

@@ -169,8 +169,11 @@ def check_refs(ctx: click.Context, source, style: str, as_json: bool) -> None:  
         raise click.ClickException(
             f"{source.name}: not UTF-8 text ({error.reason} at byte {error.start})"
         ) from None
+    from kb.index import ensure_current
+
     try:
         with db.session_scope(settings) as session:
+            ensure_current(settings, session)
             report = checking.check(settings, session, text, style)
     except (PasteTooLarge, UnknownStyleError) as error:
         raise click.ClickException(str(error).strip("'\"")) from None
