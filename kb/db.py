@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.schema import CreateIndex
 from sqlmodel import Session, SQLModel, create_engine, select
 
 from kb import models
@@ -38,8 +39,14 @@ def engine(settings: Settings) -> Engine:
 
 
 def create_schema(settings: Settings) -> None:
-    """Create the tables that do not exist yet."""
-    SQLModel.metadata.create_all(engine(settings))
+    """Create the tables, and the indexes of existing tables, that do not exist yet."""
+    bind = engine(settings)
+    SQLModel.metadata.create_all(bind)
+    # IF NOT EXISTS rather than checkfirst: reflecting an expression index only warns.
+    with bind.begin() as connection:
+        for table in SQLModel.metadata.sorted_tables:
+            for index in table.indexes:
+                connection.execute(CreateIndex(index, if_not_exists=True))
 
 
 def drop_schema(settings: Settings) -> None:

@@ -76,8 +76,10 @@ GRADE_LABELS = {
 RULE_TEXT: list[tuple[str, str]] = [
     (
         "consistent support",
-        "at least two level 1-2 rows find supports, they outnumber the level 1-2 rows with mixed"
-        " results, and no level 1-2 row finds no difference or harm",
+        (
+            "at least two level 1-2 rows find supports, they outnumber the level 1-2 rows with"
+            " mixed results, and no level 1-2 row finds no difference or harm"
+        ),
     ),
     ("mixed", "level 1-2 rows disagree (one finds mixed results, or some support and some do not)"),
     ("limited", "support only from level 3-5 rows, or from a single level 1-2 row"),

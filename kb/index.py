@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import atexit
 import json
+import math
 import os
 import shutil
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from heapq import nsmallest
@@ -556,23 +558,28 @@ class View:
         q = parser.parse(" ".join(f'"{w}"' if " " in w else w for w in words))
         return self.topics.expand(q)
 
-    def distinctive(self, text: str, keep: int = 8, share: float = 0.05) -> Any:
-        """Return an OR query of the text's rarest indexed words: the ones that tell works apart.
+    def resembling(self, text: str, limit: int, keep: int = 8, share: float = 0.02) -> list[int]:
+        """Return the documents sharing the most of a text's rarest indexed words, best first.
 
-        A pasted reference's common words ("massage", "therapy", "journal") match much of a
-        large library and cost time without narrowing anything; a word in at most ``share`` of
-        the documents (or 50, in a small library) does the finding.
+        For the reference checker: a pasted entry's common words ("massage", "therapy",
+        "journal") match much of a large library without narrowing anything, so only words in at
+        most ``share`` of the documents (or 50, in a small library) count, each weighted by its
+        rarity (idf), summed over posting lists: no per-document scoring.
         """
-        counted = [
-            (self.searcher.doc_frequency("text", term), term)
+        total = max(1, self.searcher.doc_count())
+        counted = sorted(
+            (df, term)
             for term in {token.text for token in SCHEMA["text"].analyzer(text)}
-        ]
-        counted = sorted((df, term) for df, term in counted if df > 0)
-        ceiling = max(50.0, share * self.searcher.doc_count())
-        rare = [term for df, term in counted if df <= ceiling][:keep] or [
-            t for _, t in counted[:keep]
-        ]
-        return wq.Or([wq.Term("text", term) for term in rare]) if rare else wq.NullQuery
+            if (df := self.searcher.doc_frequency("text", term)) > 0
+        )
+        ceiling = max(50.0, share * total)
+        rare = [(df, term) for df, term in counted if df <= ceiling][:keep] or counted[:keep]
+        weights: Counter[int] = Counter()
+        for df, term in rare:
+            weight = math.log(1 + total / df)
+            for doc in self._postings("text", term):
+                weights[doc] += weight
+        return [doc for doc, _ in weights.most_common(limit)]
 
     def fuzzy(self, words: Sequence[str]) -> Any:
         """Return a query that accepts, for each unknown word, its closest index words."""

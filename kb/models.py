@@ -7,7 +7,7 @@ class creation.
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, func
 from sqlmodel import Field, Relationship, SQLModel
 
 
@@ -81,6 +81,9 @@ class ReferenceBase(SQLModel):
 
 
 class Reference(ReferenceBase, table=True):
+    # DOIs are compared case-insensitively (kb.checking, de-duplication): index what is compared.
+    __table_args__ = (Index("ix_reference_doi_lower", func.lower(Column("doi"))),)
+
     id: int | None = Field(default=None, primary_key=True)
     created: datetime = Field(default_factory=_now)
     updated: datetime = Field(default_factory=_now)

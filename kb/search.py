@@ -404,10 +404,8 @@ def candidates(settings: Settings, session: Session, text: str, limit: int = 10)
     if not re.search(r"\w\w", text):
         return []
     view = index.view(settings, session)
-    q = view.distinctive(text)
     c = view.columns
-    ranked = view.ranked(q, None, limit * 2)
-    return [c.key[d] for d, _ in ranked if c.kind[d] == "reference"][:limit]
+    return [c.key[d] for d in view.resembling(text, limit * 2) if c.kind[d] == "reference"][:limit]
 
 
 __all__ = [

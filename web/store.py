@@ -36,6 +36,7 @@ def ensure_ready(store: Settings) -> None:
     """Create and load the store if it does not exist, and bring the index up to date."""
     if not db.store_exists(store):
         library.init(store)
+    db.create_schema(store)  # a store made by an earlier version gets its new tables and indexes
     with db.session_scope(store) as opened:
         search_index.ensure_current(store, opened)
 

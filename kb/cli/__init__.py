@@ -22,6 +22,7 @@ def _settings(ctx: click.Context) -> Settings:
 def _require_store(settings: Settings) -> None:
     if not db.store_exists(settings):
         raise click.ClickException(f"no store at {settings.data_dir}: run `kb init` first")
+    db.create_schema(settings)  # a store made by an earlier version gets its new tables and indexes
 
 
 def _echo_json(document: object) -> None:
