@@ -8,7 +8,6 @@ so a bad entry becomes a Failure and never takes its neighbours down with it.
 from __future__ import annotations
 
 import copy
-
 import re
 from typing import Any
 
@@ -150,7 +149,7 @@ def _inherit_crossrefs(records: list[Record]) -> None:
     """Fill an entry's missing fields from the entry its ``crossref`` names, as BibTeX does."""
     by_key = {str(r.get("id", "")).lower(): r for r in records}
     for record in records:
-        target = str((record.get("custom") or {}).get("crossref", "")).strip("{}\\\" ").lower()
+        target = str((record.get("custom") or {}).get("crossref", "")).strip('{}\\" ').lower()
         parent = by_key.get(target)
         if parent is None or parent is record:
             continue

@@ -7,8 +7,8 @@ import unicodedata
 
 from references.record import Record, family_of, year_of
 
-DOI_RE = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>]+)", re.I)
-_DOI_PREFIXES = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.I)
+DOI_RE = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>]+)", re.IGNORECASE)
+_DOI_PREFIXES = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
 
 
 def normalise_doi(value: str | None) -> str | None:
@@ -25,7 +25,9 @@ def normalise_doi(value: str | None) -> str | None:
     doi = m.group(1)
     # A DOI pasted at the end of a sentence or inside brackets drags punctuation along.
     while doi and doi[-1] in ".,;:)]}'\"":
-        if doi[-1] in ")]}" and doi.count(doi[-1]) <= doi.count({")": "(", "]": "[", "}": "{"}[doi[-1]]):
+        if doi[-1] in ")]}" and doi.count(doi[-1]) <= doi.count(
+            {")": "(", "]": "[", "}": "{"}[doi[-1]]
+        ):
             break
         doi = doi[:-1]
     return doi or None
@@ -49,7 +51,7 @@ def normalise_pmcid(value: str | None) -> str | None:
     """Return a PMCID as 'PMC1234567', or None."""
     if not value:
         return None
-    m = re.search(r"(?:PMC)?\s*(\d{3,9})", str(value), re.I)
+    m = re.search(r"(?:PMC)?\s*(\d{3,9})", str(value), re.IGNORECASE)
     return f"PMC{m.group(1)}" if m else None
 
 

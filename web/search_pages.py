@@ -27,7 +27,9 @@ def search_page() -> Response | tuple[str, int]:
     named = evidence.condition_named(store.session(), params.q) if params.page == 1 else None
     data["condition_card"] = named
     query = {k: v for k, v in params.to_args().items() if k not in ("page", "sort", "per_page")}
-    data["exports"] = {fmt: url_for("search.export", format=fmt, **query) for fmt in EXPORT_FORMATS[:3]}
+    data["exports"] = {
+        fmt: url_for("search.export", format=fmt, **query) for fmt in EXPORT_FORMATS[:3]
+    }
     return respond("search/results.html", data)
 
 
