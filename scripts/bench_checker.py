@@ -170,6 +170,20 @@ def pasted_list(
     return "References\n" + "\n".join(f"{n}. {line}" for n, line in enumerate(lines, 1)), expected
 
 
+def judge(report: Any, expected: list[str | None]) -> tuple[int, int]:
+    """Return how many entries the checker got right, and how many it matched to a wrong key."""
+    got = [(e.status, e.key) for e in report.entries]
+    correct = sum(
+        1
+        for (status, key), want in zip(got, expected)
+        if (key == want if want else status != "matched")
+    )
+    wrong = sum(
+        1 for (status, key), want in zip(got, expected) if status == "matched" and key != want
+    )
+    return correct, wrong
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=100_000, help="references in the library")
@@ -204,15 +218,7 @@ def main() -> None:
     check_references(text, index.find_candidates, style="apa")
     warm = time.perf_counter() - started
 
-    got = [(e.status, e.key) for e in report.entries]
-    correct = sum(
-        1
-        for (status, key), want in zip(got, expected)
-        if (key == want if want else status != "matched")
-    )
-    wrong_matches = sum(
-        1 for (status, key), want in zip(got, expected) if status == "matched" and key != want
-    )
+    correct, wrong_matches = judge(report, expected)
     counts = report.summary()
     result = {
         "bench": "checker",
@@ -268,15 +274,7 @@ def main_store(folder: Path, entries: int) -> None:
         started = time.perf_counter()
         checking.check(store, session, text)
         warm = time.perf_counter() - started
-    got = [(e.status, e.key) for e in report.entries]
-    correct = sum(
-        1
-        for (status, key), want in zip(got, expected)
-        if (key == want if want else status != "matched")
-    )
-    wrong = sum(
-        1 for (status, key), want in zip(got, expected) if status == "matched" and key != want
-    )
+    correct, wrong = judge(report, expected)
     counts = report.summary()
     print(
         f"{len(report.entries)} pasted entries against {len(records):,} references in {folder}: "
