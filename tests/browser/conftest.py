@@ -98,6 +98,9 @@ def shoot(page, width, request):  # type: ignore[no-untyped-def]
     def save(step: str) -> Path:
         path = SCREENSHOTS / f"{journey}-{step}-{width}.png"
         page.screenshot(path=str(path), full_page=True)
+        # Readable on a phone: nothing pushes the page wider than the screen.
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{step} at {width} width scrolls sideways by {overflow}px"
         return path
 
     return save
