@@ -20,7 +20,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from heapq import nsmallest
+from heapq import nlargest, nsmallest
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +29,12 @@ from whoosh import collectors, highlight, qparser
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
-from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
 from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, TEXT, Schema
 from whoosh.matching.wrappers import FilterMatcher
+from whoosh.scoring import BM25F
 from whoosh.support.charset import accent_map
+from whoosh.util.numeric import byte_to_length
 
 from kb import db
 from kb.config import Settings
@@ -327,6 +329,8 @@ def ensure_current(settings: Settings, session: Session) -> bool:
 
 
 _segment_columns: dict[str, Columns] = {}  # segment id -> its columns (segments never change)
+# (segment id, field) -> each document's length byte in that field, for scoring without a matcher.
+_segment_lengths: dict[tuple[str, str], Sequence[int]] = {}
 _searcher_columns: dict[Path, tuple[Any, Columns, frozenset[int]]] = {}
 
 
@@ -374,6 +378,10 @@ def _columns(settings: Settings, s: Any) -> tuple[Columns, frozenset[int]]:
         prefix = f"{settings.index_dir}:"
         for gone in [k for k in _segment_columns if k.startswith(prefix) and k not in current]:
             del _segment_columns[gone]  # merged away or rebuilt: never read again
+        for pair in [
+            k for k in _segment_lengths if k[0].startswith(prefix) and k[0] not in current
+        ]:
+            del _segment_lengths[pair]
         columns.references = frozenset(
             d for d, kind in enumerate(columns.kind) if kind == "reference" and d not in deleted
         )
@@ -645,7 +653,30 @@ class View:
         hits (the shipped library's best "massage anxiety" hit, 23.8, lost to 11.6, with or
         without field boosts), and block-quality skipping alone still missed three of the true
         top ten for "quality" at 100,000 references after updates (docs/benchmarks.md).
+
+        Scoring every match through Whoosh's matcher tree costs seconds at 100,000 references,
+        so the usual query (terms under and/or/not) is scored here instead: the matching set by
+        set algebra, then each term's BM25F score read a posting block at a time and combined as
+        Whoosh's matchers combine them (sum for and/or, max for DisjunctionMax, times boosts).
+        Other leaves (phrases, wildcards, ranges) are scored by their own Whoosh matcher.
         """
+        if optimize or not isinstance(self.searcher.weighting, BM25F):
+            return self._ranked_by_matcher(q, allowed, limit, optimize=optimize)
+        # The scored documents are the matches (one read of each posting list serves both), but
+        # term postings still hold deleted documents: drop them, and those not ``allowed``.
+        scores = self._scores(q, allowed)
+        items: Iterable[tuple[int, float]] = scores.items()
+        if allowed is not None:
+            items = [(d, v) for d, v in items if d in allowed and d not in self.deleted]
+        elif self.deleted:
+            items = [(d, v) for d, v in items if d not in self.deleted]
+        # Whoosh's TopCollector breaks ties by the lower document number.
+        best = nlargest(max(limit, 1), items, key=lambda item: (item[1], -item[0]))
+        return [(doc, float(score)) for doc, score in best[:limit]]
+
+    def _ranked_by_matcher(
+        self, q: Any, allowed: set[int] | None, limit: int, *, optimize: bool = False
+    ) -> list[tuple[int, float]]:
         collector: Any = collectors.TopCollector(
             limit=max(limit, 1), usequality=optimize, replace=0
         )
@@ -653,6 +684,143 @@ class View:
             collector = collectors.FilterCollector(collector, allow=allowed)
         self.searcher.search_with_collector(q, collector)
         return [(hit.docnum, float(hit.score or 0.0)) for hit in collector.results()[:limit]]
+
+    def _scores(self, q: Any, docs: set[int] | None) -> dict[int, float]:
+        """Return the score of each document the query matches, as Whoosh scores it.
+
+        ``docs``, when given, may narrow what is scored (the caller still filters: term postings
+        include deleted documents and documents outside ``docs``).
+        """
+        if isinstance(q, wq.Term):
+            return self._term_scores(q, docs)
+        if q is wq.NullQuery or isinstance(q, wq.NullQuery.__class__):
+            return {}
+        if isinstance(q, (wq.And, wq.Or, wq.DisjunctionMax)) and type(q) in (
+            wq.And,
+            wq.Or,
+            wq.DisjunctionMax,
+        ):
+            if not q.subqueries:
+                return {}
+            if isinstance(q, wq.Or) and (q.scale or q.minmatch):
+                return self._leaf_scores(q, docs)
+            parts = []
+            for child in q.subqueries:
+                parts.append(self._scores(child, docs))
+                if not parts[-1] and isinstance(q, wq.And):
+                    return {}  # one part matches nothing: neither does the whole
+            if len(parts) == 1:
+                return parts[0]  # Whoosh uses the lone child's matcher, ignoring the boost
+            if isinstance(q, wq.And):
+                parts.sort(key=len)
+                out = {
+                    d: score
+                    for d, score in parts[0].items()
+                    if all(d in other for other in parts[1:])
+                }
+                for other in parts[1:]:
+                    for d in out:
+                        out[d] += other[d]
+            else:
+                combine = max if isinstance(q, wq.DisjunctionMax) else float.__add__
+                out = dict(parts[0])
+                for other in parts[1:]:
+                    for d, score in other.items():
+                        have = out.get(d)
+                        out[d] = score if have is None else combine(have, score)
+            if q.boost != 1.0:
+                for d in out:
+                    out[d] *= q.boost
+            return out
+        if type(q) is wq.AndNot:
+            out = self._scores(q.a, docs)
+            gone = self._docs(q.b)
+            return {d: v for d, v in out.items() if d not in gone}
+        if type(q) is wq.Require:
+            out = self._scores(q.a, docs)
+            need = self._docs(q.b)
+            return {d: v for d, v in out.items() if d in need}
+        if type(q) is wq.AndMaybe:
+            out = self._scores(q.a, docs)
+            extra = self._scores(q.b, set(out))
+            extra = {d: v for d, v in extra.items() if d in out}
+            for d, v in extra.items():
+                out[d] += v
+            return out
+        return self._leaf_scores(q, docs)
+
+    def _leaf_scores(self, q: Any, docs: set[int] | None) -> dict[int, float]:
+        """Score a query Whoosh's way, by its own matcher, segment by segment."""
+        out: dict[int, float] = {}
+        context = self.searcher.context()
+        for sub, offset in self.searcher.leaf_searchers():
+            m = q.matcher(sub, context)
+            while m.is_active():
+                d = offset + m.id()
+                if docs is None or d in docs:
+                    out[d] = m.score()
+                m.next()
+        return out
+
+    def _lengths(self, reader: Any, fieldname: str) -> Sequence[int]:
+        key = (f"{self.settings.index_dir}:{reader.segment().segment_id()}", fieldname)
+        found = _segment_lengths.get(key)
+        if found is None:
+            # How Whoosh's own ``doc_field_length`` reads them: one length byte per document.
+            column = reader._perdoc._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)
+            found = bytes(column) if column is not None else bytes(reader.doc_count_all())
+            _segment_lengths[key] = found
+        return found
+
+    def _term_scores(self, q: Any, docs: set[int] | None) -> dict[int, float]:
+        """BM25F scores of one term's postings (Whoosh's formula, to the bit), deleted included."""
+        fieldname = q.fieldname
+        try:
+            fieldobj = SCHEMA[fieldname]
+            raw = fieldobj.to_bytes(q.text)
+        except (KeyError, ValueError, TypeError):
+            return {}
+        s = self.searcher
+        out: dict[int, float] = {}
+        boost = q.boost
+        scorable = fieldobj.scorable
+        if scorable:
+            weighting = s.weighting
+            B = weighting._field_B.get(fieldname, weighting.B)
+            K1 = weighting.K1
+            idf = s.idf(fieldname, raw)
+            avgfl = s.avg_field_length(fieldname) or 1
+            norms = [K1 * ((1 - B) + B * byte_to_length(b) / avgfl) for b in range(256)]
+            k1p = K1 + 1
+        for sub, offset in s.leaf_searchers():
+            reader = sub.reader()
+            if (fieldname, raw) not in reader:
+                continue
+            m = reader.postings(fieldname, raw)
+            if isinstance(m, FilterMatcher):
+                m = m.child  # deleted documents: the caller removes them
+            if not isinstance(m, W3LeafMatcher):
+                out.update(self._leaf_scores(q, docs))
+                return out
+            lengths = self._lengths(reader, fieldname) if scorable else b""
+            while m.is_active():
+                if m._ids is None:
+                    m._read_ids()
+                if m._weights is None:
+                    m._read_weights()
+                i = m._i
+                ids, weights = m._ids[i:], m._weights[i:]
+                if scorable:
+                    scores = [
+                        idf * ((tf * k1p) / (tf + norms[lengths[d]])) for d, tf in zip(ids, weights)
+                    ]
+                else:
+                    scores = list(weights)
+                if boost != 1.0:
+                    scores = [score * boost for score in scores]
+                out.update(zip(map(offset.__add__, ids) if offset else ids, scores))
+                m._next_block()
+        return out
 
     def ordered(self, docs: Iterable[int], sort: str, limit: int) -> list[int]:
         """Return the first ``limit`` documents by year or evidence level (vocabulary first)."""

@@ -159,3 +159,49 @@ def test_an_index_of_another_schema_is_rebuilt_not_read(settings, session) -> No
     assert index.ensure_current(settings, session) is True
     assert index.status(settings, session).ok
     assert search(settings, session, SearchParams(q="tmj")).total > 0
+
+
+RANKING_QUERIES = [
+    "massage",
+    "neck pain",
+    "trigger point headache",
+    "massage anxiety",
+    "title:cancer fatigue",
+    "author:field massage",
+    "massage NOT cancer",
+    '"low back pain" massage',
+    "massag* anxiety",
+    "topic:fibromyalgia sleep",
+    "year:>2010 reflexology",
+    "zzzunknownword",
+]
+
+
+def _both_rankings(view: index.View, text: str, allowed: set[int] | None = None):
+    q = view.parse(text)
+    fast = view.ranked(q, allowed, 25)
+    slow = view._ranked_by_matcher(q, allowed, 25)
+    return fast, slow
+
+
+def test_ranking_without_a_matcher_tree_equals_whoosh_scoring(settings, session) -> None:
+    from sqlmodel import select
+
+    from kb.models import Reference
+
+    # An updated reference leaves a deleted document behind in its old segment.
+    ref = session.exec(select(Reference).where(Reference.key == "sherman2009randomized")).one()
+    ref.title = "Massage for neck pain and anxiety " + ref.title
+    db.bump_generation(session)
+    session.flush()
+    index.sync(settings, session, [ref.key])
+    view = index.View(settings, session)
+    assert view.deleted
+    for text in RANKING_QUERIES:
+        fast, slow = _both_rankings(view, text)
+        assert [d for d, _ in fast] == [d for d, _ in slow], text
+        assert [s for _, s in fast] == pytest.approx([s for _, s in slow], rel=1e-9), text
+        allowed = set(sorted(view.matching(view.parse(text)))[::3])
+        fast, slow = _both_rankings(view, text, allowed)
+        assert [d for d, _ in fast] == [d for d, _ in slow], text
+        assert not view.deleted & {d for d, _ in fast}
