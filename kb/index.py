@@ -662,17 +662,35 @@ class View:
         """
         if optimize or not isinstance(self.searcher.weighting, BM25F):
             return self._ranked_by_matcher(q, allowed, limit, optimize=optimize)
-        # The scored documents are the matches (one read of each posting list serves both), but
-        # term postings still hold deleted documents: drop them, and those not ``allowed``.
-        scores = self._scores(q, allowed)
+        return self.best(self._scores(q, allowed), allowed, limit)
+
+    def scored(self, q: Any) -> dict[int, float] | None:
+        """Return the score of every live document the query matches, in one posting pass.
+
+        Its keys are ``matching(q)``: a relevance search takes the matching set and the ranking
+        from the same read of the posting lists. None when the weighting is not BM25F (then
+        ``matching`` and ``ranked`` go through Whoosh).
+        """
+        if not isinstance(self.searcher.weighting, BM25F):
+            return None
+        scores = self._scores(q, None)
+        if self.deleted:
+            scores = {d: v for d, v in scores.items() if d not in self.deleted}
+        return scores
+
+    def best(
+        self, scores: dict[int, float], allowed: set[int] | None, limit: int
+    ) -> list[tuple[int, float]]:
+        """Return the ``limit`` best scored documents, within ``allowed`` when given."""
+        # Term postings still hold deleted documents: drop them, and those not ``allowed``.
         items: Iterable[tuple[int, float]] = scores.items()
         if allowed is not None:
             items = [(d, v) for d, v in items if d in allowed and d not in self.deleted]
         elif self.deleted:
             items = [(d, v) for d, v in items if d not in self.deleted]
         # Whoosh's TopCollector breaks ties by the lower document number.
-        best = nlargest(max(limit, 1), items, key=lambda item: (item[1], -item[0]))
-        return [(doc, float(score)) for doc, score in best[:limit]]
+        top = nlargest(max(limit, 1), items, key=lambda item: (item[1], -item[0]))
+        return [(doc, float(score)) for doc, score in top[:limit]]
 
     def _ranked_by_matcher(
         self, q: Any, allowed: set[int] | None, limit: int, *, optimize: bool = False

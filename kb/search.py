@@ -363,7 +363,12 @@ def search(settings: Settings, session: Session, params: SearchParams) -> Search
     c = view.columns
     text = params.q.strip()
     q, notice = _parse(view, text) if text else (None, None)
-    docs = view.matching(q) if (q is not None or not text) else set()
+    # Sorted by relevance, one posting pass gives both the matches and their scores.
+    scores = view.scored(q) if q is not None and params.sort == "relevance" else None
+    if scores is not None:
+        docs = set(scores)
+    else:
+        docs = view.matching(q) if (q is not None or not text) else set()
     suggestion = None
     if text and len(docs) < FEW:
         suggestion = _suggest(view, text)
@@ -371,13 +376,13 @@ def search(settings: Settings, session: Session, params: SearchParams) -> Search
             retry, _ = _parse(view, suggestion)
             retried = view.matching(retry) if retry is not None else set()
             if retried:
-                q, docs = retry, retried
+                q, docs, scores = retry, retried, None
                 notice = f"No results for “{text}”; showing results for “{suggestion}”"
         if not docs and plain_words(text):
             fuzzy = view.fuzzy(plain_words(text))
             near = view.matching(fuzzy)
             if near:
-                q, docs = fuzzy, near
+                q, docs, scores = fuzzy, near, None
                 notice = f"No exact matches for “{text}”; showing near matches"
     refs = docs & c.references
     matched, facets = _facets(params, refs, _allowed(params, c), c, _labels(session))
@@ -386,8 +391,9 @@ def search(settings: Settings, session: Session, params: SearchParams) -> Search
     end = params.page * params.per_page
     scored = q is not None and params.sort == "relevance"
     if scored:
+        allowed = pool if params.filtered else None
         ranked: list[tuple[int, float | None]] = list(
-            view.ranked(q, pool if params.filtered else None, end)
+            view.best(scores, allowed, end) if scores is not None else view.ranked(q, allowed, end)
         )
     else:
         ranked = [

@@ -205,3 +205,11 @@ def test_ranking_without_a_matcher_tree_equals_whoosh_scoring(settings, session)
         fast, slow = _both_rankings(view, text, allowed)
         assert [d for d, _ in fast] == [d for d, _ in slow], text
         assert not view.deleted & {d for d, _ in fast}
+
+
+def test_one_scoring_pass_matches_exactly_what_matching_does(settings, session) -> None:
+    """search() takes its matching set from the scores' keys: they must be the same documents."""
+    view = index.View(settings, session)
+    for text in RANKING_QUERIES:
+        q = view.parse(text)
+        assert set(view.scored(q)) == view.matching(q), text
