@@ -1,98 +1,207 @@
-"""Facet values per document number, held in memory for counting and filtering (no Whoosh here).
+"""Facet values per document number, as arrays for counting and filtering (no Whoosh here).
 
-``kb.index`` fills one ``Columns`` per open searcher from each segment's packed facet column;
-``kb.search`` counts facets over the matched documents with it and filters by facet value.
+``kb.index`` decodes each segment's packed facet column once into a ``Part`` (segments never
+change) and joins the parts of an open searcher into one ``Columns``. Every facet is held as
+(document, value code) pairs, so counting a facet over a set of matches is one ``bincount``
+over the pairs whose document is in the set: milliseconds at 100,000 references, where a
+Python loop over the matches took seconds.
+
+Sets of documents are boolean masks the length of the searcher's document count.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+
+import numpy as np
+
+from kb.grading import level_of
+
+FACETS = ("design", "finding", "condition", "modality", "decade")
+NO_YEAR = -(10**6)  # the year array's value for a document without one
+KINDS = ("reference", "condition", "modality")
 
 
 @dataclass
+class Part:
+    """One segment's columns: Python lists for the few hits a page shows, arrays for the rest."""
+
+    kind: list[str]
+    design: list[str]
+    findings: list[tuple[str, ...]]
+    conditions: list[tuple[str, ...]]
+    modalities: list[tuple[str, ...]]
+    year: list[int | None]
+    key: list[str]
+    # facet -> (values, document of each pair, value code of each pair)
+    pairs: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = field(default_factory=dict)
+    kinds: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
+    years: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    levels: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    @classmethod
+    def decode(cls, packed: Iterable[bytes | None], keys: Iterable[str]) -> Part:
+        """Read a segment's packed facet values (``kb.index_documents.packed``) and keys."""
+        tuples: dict[str, tuple[str, ...]] = {"": ()}
+        part = cls([], [], [], [], [], [], list(keys))
+        for raw in packed:
+            kind, design, findings, conditions, modalities, year = (raw or b"|||||").decode().split(
+                "|"
+            )
+            part.kind.append(kind)
+            part.design.append(design)
+            for target, text in (
+                (part.findings, findings),
+                (part.conditions, conditions),
+                (part.modalities, modalities),
+            ):
+                value = tuples.get(text)
+                if value is None:
+                    value = tuples[text] = tuple(text.split(","))
+                target.append(value)
+            part.year.append(int(year) if year else None)
+        part.kinds = np.array(
+            [KINDS.index(k) if k in KINDS else -1 for k in part.kind], dtype=np.int8
+        ).reshape(-1)
+        part.years = np.array(
+            [NO_YEAR if y is None else y for y in part.year], dtype=np.int64
+        ).reshape(-1)
+        part.levels = np.array(
+            [level_of(d) if k == "reference" else 0 for k, d in zip(part.kind, part.design)],
+            dtype=np.int64,
+        ).reshape(-1)
+        decades = [() if y is None else (str(y // 10 * 10),) for y in part.year]
+        for facet, column in (
+            ("design", [(d,) if d else () for d in part.design]),
+            ("finding", part.findings),
+            ("condition", part.conditions),
+            ("modality", part.modalities),
+            ("decade", decades),
+        ):
+            part.pairs[facet] = _pairs(column)
+        return part
+
+
+def _pairs(column: Sequence[tuple[str, ...]]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    codes: dict[str, int] = {}
+    docs: list[int] = []
+    values: list[int] = []
+    for d, items in enumerate(column):
+        for item in items:
+            if item:
+                docs.append(d)
+                values.append(codes.setdefault(item, len(codes)))
+    return list(codes), np.array(docs, dtype=np.int64), np.array(values, dtype=np.int64)
+
+
 class Columns:
-    """Per-document facet values by document number, cached per segment and per searcher."""
+    """Per-document facet values of one open searcher, by document number."""
 
-    kind: list[str] = field(default_factory=list)
-    design: list[str] = field(default_factory=list)
-    findings: list[tuple[str, ...]] = field(default_factory=list)
-    conditions: list[tuple[str, ...]] = field(default_factory=list)
-    modalities: list[tuple[str, ...]] = field(default_factory=list)
-    year: list[int | None] = field(default_factory=list)
-    level: list[int] = field(default_factory=list)
-    key: list[str] = field(default_factory=list)
-    # Per searcher: the live references, counts over all of them, and documents by facet value.
-    references: frozenset[int] = frozenset()
-    totals: dict[str, Counter[str]] = field(default_factory=dict)
-    by_value: dict[tuple[str, str], frozenset[int]] = field(default_factory=dict)
+    def __init__(self, parts: Sequence[tuple[Part, int]], size: int, deleted: Iterable[int]):
+        self.size = size
+        self.kind: list[str] = []
+        self.design: list[str] = []
+        self.findings: list[tuple[str, ...]] = []
+        self.conditions: list[tuple[str, ...]] = []
+        self.modalities: list[tuple[str, ...]] = []
+        self.year: list[int | None] = []
+        self.key: list[str] = []
+        for part, _ in parts:
+            for name in ("kind", "design", "findings", "conditions", "modalities", "year", "key"):
+                getattr(self, name).extend(getattr(part, name))
+        self.live = np.ones(size, dtype=bool)
+        self.live[np.fromiter(deleted, dtype=np.int64)] = False
+        def joined(name: str, dtype: type) -> np.ndarray:
+            arrays = [getattr(part, name) for part, _ in parts]
+            return np.concatenate(arrays) if arrays else np.zeros(0, dtype=dtype)
 
-    def extend(self, other: Columns) -> None:
-        for name in COLUMN_NAMES:
-            getattr(self, name).extend(getattr(other, name))
+        kinds = joined("kinds", np.int8)
+        self.references = (kinds == 0) & self.live
+        self.vocabulary = (kinds > 0) & self.live
+        self.years = joined("years", np.int64)
+        self.levels = joined("levels", np.int64)
+        self.values: dict[str, list[str]] = {}
+        self._docs: dict[str, np.ndarray] = {}
+        self._codes: dict[str, np.ndarray] = {}
+        for facet in FACETS:
+            names: dict[str, int] = {}
+            docs, codes = [], []
+            for part, offset in parts:
+                values, pdocs, pcodes = part.pairs[facet]
+                remap = np.array([names.setdefault(v, len(names)) for v in values], dtype=np.int64)
+                docs.append(pdocs + offset)
+                codes.append(remap[pcodes] if len(values) else pcodes)
+            self.values[facet] = list(names)
+            self._docs[facet] = np.concatenate(docs) if docs else np.zeros(0, dtype=np.int64)
+            self._codes[facet] = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64)
+        self._having: dict[tuple[str, str], np.ndarray] = {}
+        # Per field: each document's length byte, filled by kb.index when first scored.
+        self.lengths: dict[str, np.ndarray] = {}
+        self._totals: dict[str, dict[str, int]] = {}
 
-    def values(self, facet: str, d: int) -> Iterable[str]:
-        """Return a document's values of one facet (its decade for "decade")."""
-        if facet == "design":
-            return (self.design[d],)
-        if facet == "decade":
-            y = self.year[d]
-            return () if y is None else (str(y // 10 * 10),)
-        return {
-            "finding": self.findings,
-            "condition": self.conditions,
-            "modality": self.modalities,
-        }[facet][d]
+    def count(self, facet: str, docs: np.ndarray) -> dict[str, int]:
+        """Count a facet's values over the documents of a mask (each value once per document)."""
+        inside = docs[self._docs[facet]]
+        counts = np.bincount(self._codes[facet][inside], minlength=len(self.values[facet]))
+        return {v: int(n) for v, n in zip(self.values[facet], counts.tolist()) if n}
 
-    def count(self, facet: str, docs: Iterable[int]) -> Counter[str]:
-        """Count a facet's values over these documents."""
-        if facet == "design":
-            return Counter(map(self.design.__getitem__, docs))
-        if facet == "decade":
-            years = Counter(map(self.year.__getitem__, docs))
-            out: Counter[str] = Counter()
-            for y, n in years.items():
-                if y is not None:
-                    out[str(y // 10 * 10)] += n
-            return out
-        column = {
-            "finding": self.findings,
-            "condition": self.conditions,
-            "modality": self.modalities,
-        }[facet]
-        # Count each distinct tuple once, then spread: far fewer than one update per value.
-        out = Counter()
-        for values, n in Counter(map(column.__getitem__, docs)).items():
-            for value in values:
-                out[value] += n
-        return out
-
-    def counts(self, facet: str, docs: set[int] | frozenset[int]) -> Counter[str]:
-        """Count a facet over some references; over most of them, count what is left out."""
-        if len(docs) * 2 <= len(self.references):
-            return self.count(facet, docs)
-        total = self.totals.get(facet)
-        if total is None:
-            total = self.totals[facet] = self.count(facet, self.references)
-        out = total.copy()
-        out.subtract(self.count(facet, self.references - docs))
-        return +out
-
-    def having(self, facet: str, value: str) -> frozenset[int]:
-        """Return the references with this facet value (cached per searcher)."""
-        found = self.by_value.get((facet, value))
+    def having(self, facet: str, value: str) -> np.ndarray:
+        """Return the mask of live references with this facet value (cached per searcher)."""
+        found = self._having.get((facet, value))
         if found is None:
-            if not self.by_value:
-                index: dict[tuple[str, str], set[int]] = {}
-                for name in ("design", "finding", "condition", "modality", "decade"):
-                    for d in self.references:
-                        for v in self.values(name, d):
-                            index.setdefault((name, v), set()).add(d)
-                self.by_value.update((k, frozenset(v)) for k, v in index.items())
-                self.by_value.setdefault(("", ""), frozenset())
-            found = self.by_value.get((facet, value), frozenset())
+            found = np.zeros(self.size, dtype=bool)
+            if value in self.values[facet]:
+                code = self.values[facet].index(value)
+                found[self._docs[facet][self._codes[facet] == code]] = True
+            found &= self.references
+            self._having[(facet, value)] = found
         return found
 
+    def years_between(self, low: int | None, high: int | None) -> np.ndarray:
+        """Return the mask of live references published between two years (inclusive)."""
+        inside = self.references & (self.years != NO_YEAR)
+        if low is not None:
+            inside &= self.years >= low
+        if high is not None:
+            inside &= self.years <= high
+        return inside
 
-COLUMN_NAMES = ("kind", "design", "findings", "conditions", "modalities", "year", "level", "key")
+    def ordered(self, docs: np.ndarray, sort: str, limit: int) -> list[int]:
+        """Return the first ``limit`` documents of a mask by year or evidence level.
+
+        Conditions and modalities come first; then newest, oldest or strongest evidence
+        (newest first within a level); ties by document number.
+        """
+        found = np.flatnonzero(docs)
+        if not len(found):
+            return []
+        far = 10_000
+        years = self.years[found]
+        known = years != NO_YEAR
+        is_ref = ~self.vocabulary[found]
+        if sort == "newest":
+            keys = (found, -np.where(known, years, -far), is_ref)
+        elif sort == "oldest":
+            keys = (found, np.where(known, years, far), is_ref)
+        else:
+            keys = (found, -np.where(known, years, -far), self.levels[found], is_ref)
+        return found[np.lexsort(keys)[:limit]].tolist()
+
+
+def best(scores: np.ndarray, docs: np.ndarray, limit: int) -> list[tuple[int, float]]:
+    """Return the ``limit`` best-scored documents of a mask, ties to the lower number."""
+    found = np.flatnonzero(docs)
+    if limit <= 0 or not len(found):
+        return []
+    values = scores[found]
+    if len(found) > limit:
+        # Everything scoring at least the limit-th best score, ties at the boundary included.
+        kth = np.partition(values, len(values) - limit)[len(values) - limit]
+        keep = values >= kth
+        found, values = found[keep], values[keep]
+    order = np.lexsort((found, -values))[:limit]
+    return [(int(d), float(s)) for d, s in zip(found[order], values[order])]
+
+
+__all__ = ["FACETS", "NO_YEAR", "Columns", "Part", "best"]

@@ -101,11 +101,17 @@ _REFERENCE_COLUMNS = (
 )
 
 
+def _rows(session: Session, statement: Any) -> Any:
+    """Run a select of columns in the session's transaction, without the ORM's row handling."""
+    return session.connection().execute(statement)
+
+
 def _evidence(
     session: Session, reference_ids: Sequence[int]
 ) -> tuple[dict[int, list[tuple[int, int, str, str, str]]], dict[int, list[int]]]:
     rows: dict[int, list[tuple[int, int, str, str, str]]] = {}
-    for e in session.exec(
+    for e in _rows(
+        session,
         select(
             Evidence.id,
             Evidence.reference_id,
@@ -115,28 +121,38 @@ def _evidence(
             Evidence.summary,
         )
         .where(Evidence.reference_id.in_(list(reference_ids)))
-        .order_by(Evidence.reference_id, Evidence.position)
+        .order_by(Evidence.reference_id, Evidence.position),
     ):
         rows.setdefault(e[1], []).append((e[0], e[2], e[3], e[4] or "", e[5] or ""))
     evidence_ids = [e[0] for group in rows.values() for e in group]
     tested: dict[int, list[int]] = {}
     for start in range(0, len(evidence_ids), 30_000):
-        for link in session.exec(
+        for link in _rows(
+            session,
             select(EvidenceModalityLink.evidence_id, EvidenceModalityLink.modality_id).where(
                 EvidenceModalityLink.evidence_id.in_(evidence_ids[start : start + 30_000])
-            )
+            ),
         ):
             tested.setdefault(link[0], []).append(link[1])
     return rows, tested
 
 
 def reference_docs(
-    session: Session, keys: Sequence[str] | None = None, chunk: int = 2000
+    session: Session,
+    keys: Sequence[str] | None = None,
+    chunk: int = 2000,
+    *,
+    ids: tuple[int | None, int | None] = (None, None),
 ) -> Iterable[dict[str, Any]]:
-    """Yield the index documents of these references (all when ``keys`` is None), in chunks."""
+    """Yield the index documents of these references (all when ``keys`` is None), in chunks.
+
+    ``ids`` narrows "all" to the row ids from ``ids[0]`` up to ``ids[1]`` (excluded), in id
+    order (either end None: unbounded).
+    """
     conditions, modalities = vocabulary(session)
     wanted = None if keys is None else list(keys)
-    last_id = 0
+    start, stop = ids
+    last_id = -1 if start is None else start - 1
     while True:
         statement = select(*_REFERENCE_COLUMNS).order_by(Reference.id).limit(chunk)
         if wanted is not None:
@@ -146,7 +162,9 @@ def reference_docs(
             wanted = wanted[chunk:]
         else:
             statement = statement.where(Reference.id > last_id)
-        rows = list(session.exec(statement))
+            if stop is not None:
+                statement = statement.where(Reference.id < stop)
+        rows = list(_rows(session, statement))
         if not rows:
             if wanted:
                 continue

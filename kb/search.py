@@ -13,11 +13,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
 from sqlmodel import Session, select
 
 from kb import index
 from kb.config import Settings
 from kb.grading import DESIGN_LABELS, FINDING_LABELS, FINDINGS, LEVELS, level_of
+from kb.index_columns import FACETS, best
+from kb.index_engine import Match
 from kb.models import Condition, Modality
 
 SORTS = ("relevance", "newest", "oldest", "level")
@@ -256,44 +259,36 @@ def _labels(session: Session) -> dict[str, dict[str, str]]:
     }
 
 
-def _allowed(params: SearchParams, c: index.Columns) -> dict[str, frozenset[int]]:
+def _allowed(params: SearchParams, c: index.Columns) -> dict[str, np.ndarray]:
     """Return, per facet with a selection, the references it lets through (values OR-ed)."""
-    sets: dict[str, frozenset[int]] = {}
+    masks: dict[str, np.ndarray] = {}
     for name in ("design", "finding", "condition", "modality"):
         chosen = getattr(params, name)
         if chosen:
-            sets[name] = frozenset().union(*(c.having(name, v) for v in chosen))
+            mask = np.zeros(c.size, dtype=bool)
+            for value in chosen:
+                mask |= c.having(name, value)
+            masks[name] = mask
     if params.year_from is not None or params.year_to is not None:
-        low = params.year_from if params.year_from is not None else -10_000
-        high = params.year_to if params.year_to is not None else 10_000
-        c.having("decade", "")  # builds the value index on first use
-        inside: set[int] = set()
-        for (facet, value), docs in list(c.by_value.items()):
-            start = int(value) if facet == "decade" else None
-            if start is None or start + 9 < low or start > high:
-                continue
-            if low <= start and start + 9 <= high:
-                inside.update(docs)
-            else:
-                inside.update(d for d in docs if low <= (c.year[d] or 0) <= high)
-        sets["decade"] = frozenset(inside)
-    return sets
+        masks["decade"] = c.years_between(params.year_from, params.year_to)
+    return masks
 
 
 def _facets(
     params: SearchParams,
-    refs: set[int],
-    allowed: dict[str, frozenset[int]],
+    refs: np.ndarray,
+    allowed: dict[str, np.ndarray],
     c: index.Columns,
     labels: dict[str, dict[str, str]],
-) -> tuple[set[int], dict[str, list[dict[str, Any]]]]:
+) -> tuple[np.ndarray, dict[str, list[dict[str, Any]]]]:
     """Filter the matched references and count every facet (each ignoring its own selection)."""
     out: dict[str, list[dict[str, Any]]] = {}
-    for facet in ("design", "finding", "condition", "modality", "decade"):
-        others = [allowed[n] for n in allowed if n != facet]
-        docs = refs.intersection(*others) if others else refs
-        counts = c.counts(facet, docs)
-        counts.pop("", None)
+    for facet in FACETS:
+        docs = refs
+        for name, mask in allowed.items():
+            if name != facet:
+                docs = docs & mask
+        counts = c.count(facet, docs)
         if facet == "decade":
             chosen = (
                 {str(params.year_from)}
@@ -319,7 +314,9 @@ def _facets(
             }
             for value in order
         ]
-    matched = refs.intersection(*allowed.values()) if allowed else refs
+    matched = refs
+    for mask in allowed.values():
+        matched = matched & mask
     return matched, out
 
 
@@ -363,46 +360,36 @@ def search(settings: Settings, session: Session, params: SearchParams) -> Search
     c = view.columns
     text = params.q.strip()
     q, notice = _parse(view, text) if text else (None, None)
-    # Sorted by relevance, one posting pass gives both the matches and their scores.
-    scores = view.scored(q) if q is not None and params.sort == "relevance" else None
-    if scores is not None:
-        docs = set(scores)
-    else:
-        docs = view.matching(q) if (q is not None or not text) else set()
+    # One pass over the posting lists gives both the matches and their scores.
+    found = view.match(q) if (q is not None or not text) else Match.none(view.size)
     suggestion = None
-    if text and len(docs) < FEW:
+    if text and found.mask.sum() < FEW:
         suggestion = _suggest(view, text)
-        if not docs and suggestion:
+        if not found.mask.any() and suggestion:
             retry, _ = _parse(view, suggestion)
-            retried = view.matching(retry) if retry is not None else set()
-            if retried:
-                q, docs, scores = retry, retried, None
+            if retry is not None and (retried := view.match(retry)).mask.any():
+                q, found = retry, retried
                 notice = f"No results for “{text}”; showing results for “{suggestion}”"
-        if not docs and plain_words(text):
+        if not found.mask.any() and plain_words(text):
             fuzzy = view.fuzzy(plain_words(text))
-            near = view.matching(fuzzy)
-            if near:
-                q, docs, scores = fuzzy, near, None
+            near = view.match(fuzzy)
+            if near.mask.any():
+                q, found = fuzzy, near
                 notice = f"No exact matches for “{text}”; showing near matches"
-    refs = docs & c.references
+    refs = found.mask & c.references
     matched, facets = _facets(params, refs, _allowed(params, c), c, _labels(session))
     # Conditions and modalities show only when nothing narrows the search to studies.
-    pool = matched if (params.filtered or q is None) else docs
+    pool = matched if (params.filtered or q is None) else found.mask
     end = params.page * params.per_page
     scored = q is not None and params.sort == "relevance"
     if scored:
-        allowed = pool if params.filtered else None
-        ranked: list[tuple[int, float | None]] = list(
-            view.best(scores, allowed, end) if scores is not None else view.ranked(q, allowed, end)
-        )
+        ranked: list[tuple[int, float | None]] = list(best(found.score, pool, end))
     else:
-        ranked = [
-            (d, None)
-            for d in view.ordered(pool, "level" if params.sort == "relevance" else params.sort, end)
-        ]
+        order = "level" if params.sort == "relevance" else params.sort
+        ranked = [(d, None) for d in view.ordered(pool, order, end)]
     page = ranked[end - params.per_page : end]
     hits = [_hit_json(h, c, scored) for h in view.hits(page, q, session)]
-    return SearchResult(params, len(pool), hits, facets, suggestion, notice)
+    return SearchResult(params, int(pool.sum()), hits, facets, suggestion, notice)
 
 
 def candidates(settings: Settings, session: Session, text: str, limit: int = 10) -> list[str]:

@@ -207,9 +207,55 @@ def test_ranking_without_a_matcher_tree_equals_whoosh_scoring(settings, session)
         assert not view.deleted & {d for d, _ in fast}
 
 
-def test_one_scoring_pass_matches_exactly_what_matching_does(settings, session) -> None:
-    """search() takes its matching set from the scores' keys: they must be the same documents."""
+def test_array_matching_finds_exactly_what_whoosh_matchers_find(settings, session) -> None:
+    """search() takes its matches and scores from one array pass: Whoosh's matchers must agree."""
     view = index.View(settings, session)
-    for text in RANKING_QUERIES:
+    for text in [*RANKING_QUERIES, '"massage therapy"', '"trigger point"', '"pain in the neck"']:
         q = view.parse(text)
-        assert set(view.scored(q)) == view.matching(q), text
+        expected = set(view.searcher.docs_for_query(q)) - view.deleted
+        assert view.matching(q) == expected, text
+        found = view.match(q)
+        assert not found.score[~found.mask].any(), text
+
+
+def test_only_kb_index_imports_whoosh() -> None:
+    """One module owns Whoosh: the rest of the program goes through its verbs."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    importers = set()
+    for path in [
+        *root.glob("kb/**/*.py"),
+        *root.glob("references/**/*.py"),
+        *root.glob("web/**/*.py"),
+    ]:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            if any(n == "whoosh" or n.startswith("whoosh.") for n in names):
+                importers.add(path.relative_to(root).as_posix())
+    assert importers == {"kb/index.py"}
+
+
+def test_decoded_columns_are_kept_beside_their_segment_and_a_bad_one_is_redone(
+    settings, session
+) -> None:
+    index._forget(settings.index_dir)
+    index._parts.clear()
+    first = index.View(settings, session)
+    sides = sorted(settings.index_dir.glob("*.kbparts"))
+    assert sides and all(p.stem.startswith("MAIN_") for p in sides)
+    keys = list(first.columns.key)
+    sides[0].write_bytes(b"not a pickle")
+    index._forget(settings.index_dir)
+    index._parts.clear()
+    again = index.View(settings, session)
+    assert again.columns.key == keys
+    assert sides[0].read_bytes() != b"not a pickle"
