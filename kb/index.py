@@ -348,8 +348,8 @@ def _write_meta(
 def sync(settings: Settings, session: Session, keys: Iterable[str]) -> None:
     """Re-index these references (and the vocabulary when it changed); record the generation.
 
-    One writer and one commit for any number of keys; small updates commit without merging
-    segments (a rebuild merges), and the open searcher is refreshed once, on its next use.
+    One writer and one commit for any number of keys; small segments left by earlier updates are
+    merged when they pile up, and the open searcher is refreshed once, on its next use.
     """
     keys = list(dict.fromkeys(keys))
     if (
@@ -380,8 +380,10 @@ def sync(settings: Settings, session: Session, keys: Iterable[str]) -> None:
         except BaseException:
             writer.cancel()
             raise
-        # Merging small segments rewrites them; fine for a big import, wasted on one reference.
-        writer.commit(merge=len(keys) > 200)
+        # Whoosh's MERGE_SMALL: once five or more small segments have piled up (one per update),
+        # they are merged into one; large segments are left alone. Without it every edit would
+        # add a segment, and every search reads each segment's posting lists in turn.
+        writer.commit(merge=True)
         _write_meta(settings.index_dir, db.generation(session), signature)
 
 
@@ -1038,6 +1040,16 @@ def _segment_id(settings: Settings, reader: Any) -> str:
     return f"{settings.index_dir}:{reader.segment().segment_id()}"
 
 
+def _leaves(settings: Settings, s: Any) -> list[tuple[Any, int, str]]:
+    """Return each segment's reader, first document number and id (an empty index has none)."""
+    out = []
+    for sub, offset in s.leaf_searchers():
+        reader = sub.reader()
+        if reader.segment() is not None:
+            out.append((reader, offset, _segment_id(settings, reader)))
+    return out
+
+
 PART_VERSION = 1  # bump when ``Part`` changes shape: older side files are decoded afresh
 
 
@@ -1076,9 +1088,7 @@ def _columns(settings: Settings, s: Any) -> Columns:
         parts: list[tuple[Part, int]] = []
         deleted: list[int] = []
         current = set()
-        for sub, offset in s.leaf_searchers():
-            reader = sub.reader()
-            ident = _segment_id(settings, reader)
+        for reader, offset, ident in _leaves(settings, s):
             current.add(ident)
             part = _parts.get(ident)
             if part is None:
@@ -1090,7 +1100,9 @@ def _columns(settings: Settings, s: Any) -> Columns:
         for gone in [k for k in _parts if k.startswith(prefix) and k not in current]:
             del _parts[gone]  # merged away or rebuilt: never read again
             _postings_cache.forget(gone)
-        for pair in [k for k in _segment_lengths if k[0].startswith(prefix) and k[0] not in current]:
+        for pair in [
+            k for k in _segment_lengths if k[0].startswith(prefix) and k[0] not in current
+        ]:
             del _segment_lengths[pair]
         columns = Columns(parts, s.doc_count_all(), deleted)
         _searcher_columns[settings.index_dir] = (s, columns)
@@ -1359,10 +1371,7 @@ class View:
         self.size = self.columns.size
         self.live = self.columns.live
         self.deleted = frozenset(np.flatnonzero(~self.live).tolist())
-        self._segments = [
-            (sub.reader(), offset, _segment_id(settings, sub.reader()))
-            for sub, offset in self.searcher.leaf_searchers()
-        ]
+        self._segments = _leaves(settings, self.searcher)
         meta = _read_meta(settings.index_dir)
         self._common = frozenset(meta.get("common", ()))
         signature = meta.get("vocabulary", "")

@@ -46,8 +46,8 @@ class Part:
         tuples: dict[str, tuple[str, ...]] = {"": ()}
         part = cls([], [], [], [], [], [], list(keys))
         for raw in packed:
-            kind, design, findings, conditions, modalities, year = (raw or b"|||||").decode().split(
-                "|"
+            kind, design, findings, conditions, modalities, year = (
+                (raw or b"|||||").decode().split("|")
             )
             part.kind.append(kind)
             part.design.append(design)
@@ -112,6 +112,7 @@ class Columns:
                 getattr(self, name).extend(getattr(part, name))
         self.live = np.ones(size, dtype=bool)
         self.live[np.fromiter(deleted, dtype=np.int64)] = False
+
         def joined(name: str, dtype: type) -> np.ndarray:
             arrays = [getattr(part, name) for part, _ in parts]
             return np.concatenate(arrays) if arrays else np.zeros(0, dtype=dtype)

@@ -259,3 +259,21 @@ def test_decoded_columns_are_kept_beside_their_segment_and_a_bad_one_is_redone(
     again = index.View(settings, session)
     assert again.columns.key == keys
     assert sides[0].read_bytes() != b"not a pickle"
+
+
+def test_many_small_updates_do_not_pile_up_segments(settings, session) -> None:
+    from sqlmodel import select
+
+    from kb.models import Reference
+
+    keys = session.exec(select(Reference.key).limit(12)).all()
+    for key in keys:
+        ref = session.exec(select(Reference).where(Reference.key == key)).one()
+        ref.title = ref.title + " (revised)"
+        db.bump_generation(session)
+        session.flush()
+        index.sync(settings, session, [key])
+    view = index.View(settings, session)
+    assert len(view._segments) <= 6
+    hits = search.search(settings, session, SearchParams(q="revised"))
+    assert hits.total == len(keys)

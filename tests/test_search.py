@@ -260,3 +260,16 @@ def search_year(session, key: str) -> int | None:
     from kb.models import Reference
 
     return session.exec(select(Reference.year).where(Reference.key == key)).one()
+
+
+def test_an_empty_library_searches_to_nothing_without_error(tmp_path) -> None:
+    from kb import config, db, index
+    from kb.search import SearchParams, search
+
+    empty = config.settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'kb.sqlite3'}")
+    db.create_schema(empty)
+    with db.session_scope(empty) as opened:
+        index.rebuild(empty, opened)
+        for params in (SearchParams(q="massage"), SearchParams(), SearchParams(q='"low back"')):
+            result = search(empty, opened, params)
+            assert (result.total, result.hits) == (0, [])
