@@ -262,18 +262,26 @@ def test_decoded_columns_are_kept_beside_their_segment_and_a_bad_one_is_redone(
 
 
 def test_many_small_updates_do_not_pile_up_segments(settings, session) -> None:
-    from sqlmodel import select
+    from sqlmodel import func, select
 
     from kb.models import Reference
 
-    keys = session.exec(select(Reference.key).limit(12)).all()
+    keys = session.exec(select(Reference.key).limit(index.FOLD_AT + 6)).all()
+    most = 0
     for key in keys:
         ref = session.exec(select(Reference).where(Reference.key == key)).one()
         ref.title = ref.title + " (revised)"
         db.bump_generation(session)
         session.flush()
         index.sync(settings, session, [key])
-    view = index.View(settings, session)
-    assert len(view._segments) <= 6
+        most = max(most, len(index.View(settings, session)._segments))
+    assert most <= index.FOLD_AT + 1  # the original segment(s) and at most FOLD_AT small ones
+    assert len(index.View(settings, session)._segments) < index.FOLD_AT
     hits = search.search(settings, session, SearchParams(q="revised"))
     assert hits.total == len(keys)
+    status = index.status(settings, session)
+    assert status.ok, status.problems
+    assert (
+        status.references_indexed == session.exec(select(func.count()).select_from(Reference)).one()
+    )
+    assert search.search(settings, session, SearchParams(q="tmj")).hits[0]["kind"] == "condition"
