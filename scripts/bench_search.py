@@ -340,7 +340,14 @@ def main() -> None:
             started = time.perf_counter()
             index.sync(settings, session, [reference.key])
             update_times.append(time.perf_counter() - started)
-    figures["whoosh_update"] = {**percentiles(update_times), "updates": len(update_times)}
+    slowest = sorted(range(len(update_times)), key=update_times.__getitem__)[-3:]
+    figures["whoosh_update"] = {
+        **percentiles(update_times),
+        "updates": len(update_times),
+        # which updates were slowest (1-based): the first pays for compiling the store's
+        # statements; every index.FOLD_AT-th folds the small segments in
+        "slowest": {i + 1: round(update_times[i] * 1000, 1) for i in reversed(slowest)},
+    }
     print(f"whoosh: one-reference update {figures['whoosh_update']} ms", flush=True)
 
     # An import of 5,000 references re-indexes them in one sync: one writer, one commit.
