@@ -207,10 +207,26 @@ def test_ranking_without_a_matcher_tree_equals_whoosh_scoring(settings, session)
         assert not view.deleted & {d for d, _ in fast}
 
 
-def test_array_matching_finds_exactly_what_whoosh_matchers_find(settings, session) -> None:
-    """search() takes its matches and scores from one array pass: Whoosh's matchers must agree."""
+@pytest.mark.parametrize("few", [index.FEW_CANDIDATES, 0])
+def test_array_matching_finds_exactly_what_whoosh_matchers_find(
+    settings, session, monkeypatch, few
+) -> None:
+    """search() takes its matches and scores from one array pass: Whoosh's matchers must agree.
+
+    Phrase positions are read for a few candidates alone, or whole and cached: both ways.
+    """
+    monkeypatch.setattr(index, "FEW_CANDIDATES", few)
+    index.forget_postings()
     view = index.View(settings, session)
-    for text in [*RANKING_QUERIES, '"massage therapy"', '"trigger point"', '"pain in the neck"']:
+    for text in [
+        *RANKING_QUERIES,
+        '"massage therapy"',
+        '"trigger point"',
+        '"pain in the neck"',
+        'title:"low back pain"',
+        '"the massage"',
+        '"myofascial release" OR "deep tissue"',
+    ]:
         q = view.parse(text)
         expected = set(view.searcher.docs_for_query(q)) - view.deleted
         assert view.matching(q) == expected, text
