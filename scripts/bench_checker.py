@@ -263,6 +263,7 @@ def main_store(folder: Path, entries: int) -> None:
             record.setdefault("page", f"{first}-{first + rng.randint(3, 20)}")
             record.setdefault("DOI", f"10.5555/not-in-the-store.{rng.randint(1, 10**9)}")
             record.setdefault("container-title", "Journal of Massage Research")
+        db.create_schema(store)  # as the app and `kb` do at start: the lower(doi) index
         started = time.perf_counter()
         rebuilt = kb_index.ensure_current(store, session)
         kb_index.view(store, session)
