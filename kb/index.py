@@ -1,12 +1,17 @@
 """The search index: a derived cache of the store behind a few verbs (the only Whoosh importer).
 
 ``sync`` re-indexes references after a write, ``rebuild`` builds from scratch into a temporary
-folder and swaps it in, ``status``/``ensure_current`` compare the index's generation with the
-store's, and ``View`` answers a parsed query with document numbers, scores and cached facet
-columns. Pages load rows from the store by the keys returned here (``kb.index_documents``).
+folder and swaps it in (both write postings a block at a time from in-memory arrays, ``_Bulk``),
+``status``/``ensure_current`` compare the index's generation with the store's, and ``View``
+answers a parsed query with a mask of matched documents and their scores, computed as arrays
+over decoded posting lists (``kb.index_engine``) and cached facet columns (``kb.index_columns``).
+Pages load rows from the store by the keys returned here (``kb.index_documents``). The design,
+end to end: docs/search.md.
 
-Field weights are query boosts, not schema ``field_boost``. Ranking scores every match: Whoosh's
-top-N shortcuts drop true top hits (see ``View.ranked``).
+This module is long because it is the one place that knows Whoosh (its writer, codec blocks,
+matchers and parser); what needs no Whoosh lives in kb.analysis, kb.index_engine,
+kb.index_columns and kb.snippets. Field weights are query boosts, not schema ``field_boost``.
+Ranking scores every match: Whoosh's top-N shortcuts drop true top hits (see ``View.ranked``).
 """
 
 from __future__ import annotations
