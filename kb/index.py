@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 from sqlmodel import Session, func, select
-from whoosh import collectors, highlight, qparser
+from whoosh import collectors, qparser
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.analysis import (
@@ -335,6 +335,27 @@ def _read_meta(folder: Path) -> dict[str, Any]:
         return {}
 
 
+_metas: dict[Path, tuple[tuple[int, int, int], dict[str, Any], frozenset[str]]] = {}
+
+
+def _meta(folder: Path) -> tuple[dict[str, Any], frozenset[str]]:
+    """Return the meta file and its common words, read again only when the file changed.
+
+    Every search opens a view, and every update checks the schema: a stat, not a JSON read.
+    """
+    try:
+        st = (folder / META_FILE).stat()
+    except OSError:
+        return {}, frozenset()
+    stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+    with _lock:
+        cached = _metas.get(folder)
+        if cached is None or cached[0] != stamp:
+            meta = _read_meta(folder)
+            cached = _metas[folder] = (stamp, meta, frozenset(meta.get("common", ())))
+        return cached[1], cached[2]
+
+
 def _write_meta(
     folder: Path, generation: int, signature: str, common: Iterable[str] | None = None
 ) -> None:
@@ -395,7 +416,7 @@ def sync(settings: Settings, session: Session, keys: Iterable[str]) -> None:
     refreshed once, on its next use.
     """
     keys = list(dict.fromkeys(keys))
-    if _read_meta(settings.index_dir).get("schema") != SCHEMA_SIGNATURE or (
+    if _meta(settings.index_dir)[0].get("schema") != SCHEMA_SIGNATURE or (
         # Reading the table of contents costs ~15 ms at 100,000: once per process is enough.
         settings.index_dir not in _open and not whoosh_index.exists_in(str(settings.index_dir))
     ):
@@ -404,7 +425,7 @@ def sync(settings: Settings, session: Session, keys: Iterable[str]) -> None:
     signature = vocabulary_signature(session)
     common = common_words(settings)
     with _lock:
-        meta = _read_meta(settings.index_dir)
+        meta = _meta(settings.index_dir)[0]
         ix = _index(settings)
         # Separate segment files, not one compound file: opening a reader on a compound segment
         # copies its term index into memory (~0.5 s at 100,000 references), and every update
@@ -440,21 +461,7 @@ def common_words(settings: Settings) -> frozenset[str]:
     Chosen at rebuild (``kb.analysis.common_stems``), kept in the index's meta file and used by
     every later ``sync``; read once per meta file (cached by its stat).
     """
-    path = settings.index_dir / META_FILE
-    try:
-        st = path.stat()
-    except OSError:
-        return frozenset()
-    stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
-    with _lock:
-        cached = _common.get(settings.index_dir)
-        if cached is None or cached[0] != stamp:
-            words = frozenset(_read_meta(settings.index_dir).get("common", ()))
-            cached = _common[settings.index_dir] = (stamp, words)
-        return cached[1]
-
-
-_common: dict[Path, tuple[tuple[int, int, int], frozenset[str]]] = {}
+    return _meta(settings.index_dir)[1]
 
 
 def _with_pairs(doc: dict[str, Any], common: frozenset[str]) -> dict[str, Any]:
@@ -1156,16 +1163,6 @@ def _columns(settings: Settings, s: Any) -> Columns:
         return columns
 
 
-class _Mark(highlight.HtmlFormatter):
-    """Format matched words as ``<mark>``, everything else escaped."""
-
-    def __init__(self) -> None:
-        super().__init__(tagname="mark", between=" … ")
-
-    def format_token(self, text: str, token: Any, replace: bool = False) -> str:
-        return f"<mark>{self._text(highlight.get_text(text, token, replace))}</mark>"
-
-
 _FOLD = RegexTokenizer(r"\S+") | LowercaseFilter() | CharsetFilter(accent_map)
 
 
@@ -1419,8 +1416,7 @@ class View:
         self.live = self.columns.live
         self.deleted = frozenset(np.flatnonzero(~self.live).tolist())
         self._segments = _leaves(settings, self.searcher)
-        meta = _read_meta(settings.index_dir)
-        self._common = frozenset(meta.get("common", ()))
+        meta, self._common = _meta(settings.index_dir)
         signature = meta.get("vocabulary", "")
         topics = _topics.get(signature)
         if topics is None and session is not None:
@@ -1577,8 +1573,12 @@ class View:
             weighting = s.weighting
             b = weighting._field_B.get(fieldname, weighting.B)
             k1 = weighting.K1
-            avgfl = s.avg_field_length(fieldname) or 1
-            norms = [k1 * ((1 - b) + b * byte_to_length(n) / avgfl) for n in range(256)]
+            norms = self.columns.norms.get(fieldname)
+            if norms is None:
+                avgfl = s.avg_field_length(fieldname) or 1
+                norms = self.columns.norms[fieldname] = np.array(
+                    [k1 * ((1 - b) + b * byte_to_length(n) / avgfl) for n in range(256)]
+                )
             idf = s.idf(fieldname, fieldobj.to_bytes(text))
             scores = bm25(weights, self._length_bytes(fieldname)[ids], norms, idf, k1)
         else:

@@ -137,8 +137,10 @@ class Columns:
             self._docs[facet] = np.concatenate(docs) if docs else np.zeros(0, dtype=np.int64)
             self._codes[facet] = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64)
         self._having: dict[tuple[str, str], np.ndarray] = {}
-        # Per field: each document's length byte, filled by kb.index when first scored.
+        # Per field, filled by kb.index when first scored: each document's length byte, and
+        # BM25F's length norm for each of the 256 length bytes (it depends on the average).
         self.lengths: dict[str, np.ndarray] = {}
+        self.norms: dict[str, np.ndarray] = {}
         self._totals: dict[str, dict[str, int]] = {}
 
     def count(self, facet: str, docs: np.ndarray) -> dict[str, int]:

@@ -61,21 +61,20 @@ def all_of(parts: Sequence[Match]) -> Match:
 
 def any_of(parts: Sequence[Match]) -> Match:
     """Documents matched by any part, scored by the sum of those matching (Whoosh's Or)."""
-    mask = parts[0].mask.copy()
-    score = parts[0].score.copy()
-    for part in parts[1:]:
-        mask |= part.mask
-        score += part.score
-    return Match(mask, score)
+    return _either(parts, np.add)
 
 
 def best_of(parts: Sequence[Match]) -> Match:
     """Documents matched by any part, scored by the best part (Whoosh's DisjunctionMax)."""
+    return _either(parts, np.maximum)
+
+
+def _either(parts: Sequence[Match], combine: np.ufunc) -> Match:
     mask = parts[0].mask.copy()
     score = parts[0].score.copy()
     for part in parts[1:]:
         mask |= part.mask
-        np.maximum(score, part.score, out=score)
+        combine(score, part.score, out=score)
     return Match(mask, score)
 
 
@@ -94,7 +93,7 @@ def within(match: Match, required: np.ndarray) -> Match:
 def bm25(
     tf: np.ndarray,
     length_bytes: np.ndarray,
-    norms: Sequence[float],
+    norms: np.ndarray,
     idf: float,
     k1: float,
 ) -> np.ndarray:
@@ -103,7 +102,7 @@ def bm25(
     ``norms`` holds ``k1 * ((1 - b) + b * length / average length)`` for each of the 256
     length bytes Whoosh stores per document and field.
     """
-    norm = np.asarray(norms, dtype=np.float64)[length_bytes]
+    norm = norms[length_bytes]
     return idf * ((tf * (k1 + 1)) / (tf + norm))
 
 
