@@ -172,12 +172,9 @@ class PostingCache:
         key: tuple[str, str, bytes],
         load: Callable[[], tuple[np.ndarray, np.ndarray]],
     ) -> tuple[np.ndarray, np.ndarray]:
-        with self._lock:
-            found = self._items.get(key)
-            if found is not None:
-                self._items.move_to_end(key)
-                self.hits += 1
-                return found
+        found = self.peek(key)
+        if found is not None:
+            return found
         found = load()
         with self._lock:
             self.misses += 1
