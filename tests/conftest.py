@@ -10,21 +10,14 @@ import pytest
 from kb.config import Settings
 from kb.config import settings as make_settings
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 FIXTURES = Path(__file__).parent / "fixtures"
-
-
-def _shared_data() -> Path:
-    # CI clones the project next to a copy of shared/; fall back to the sibling of the checkout.
-    for candidate in (SHARED_DATA, Path(__file__).resolve().parents[1].parent / "shared" / "data"):
-        if candidate.exists():
-            return candidate
-    raise RuntimeError("shared/data is missing beside the project")
+# The verified facts the shipped library is made from, copied into the repository (see ORIGIN.md).
+SHARED_DATA = FIXTURES / "shared-data"
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    return _shared_data()
+    return SHARED_DATA
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from references.cite import Citer, format_bibliography, format_citation
 from references.citecache import LRUCache
 from references.styles import UnknownStyleError, find_styles, resolve_style, suggest_styles
 
-DATA = Path("/work/shared/data")
+DATA = Path(__file__).parent / "fixtures" / "shared-data"
 
 
 def _load(name: str) -> list[dict[str, Any]]:

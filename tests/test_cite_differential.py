@@ -20,7 +20,7 @@ from references.csl_engine import LOCALES_DIR
 from references.styles import resolve_style
 
 DRIVER_DIR = Path(__file__).parent / "citeproc_js"
-DATA = Path("/work/shared/data")
+DATA = Path(__file__).parent / "fixtures" / "shared-data"
 STYLES = [
     "apa",
     "american-medical-association",
