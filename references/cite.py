@@ -41,7 +41,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from citeproc import VARIABLES
+from citeproc import NAMES, VARIABLES
 from citeproc.source import Name as CslName
 from citeproc.source.json import CiteProcJSON
 from citeproc.string import String
@@ -88,8 +88,13 @@ def csl_item(record: Record) -> dict[str, Any]:
         variable = key.replace("-", "_")
         if variable not in VARIABLES or variable in _SKIPPED or value in (None, "", [], {}):
             continue
-        if variable in ("author", "editor", "translator", "container_author"):
-            value = [{k: _typographic(n[k]) for k in _NAME_KEYS if n.get(k)} for n in value]
+        if variable in NAMES:
+            # Every CSL name variable (composer, collection-editor ...), not only authors.
+            value = [
+                {k: _typographic(n[k]) for k in _NAME_KEYS if n.get(k)}
+                for n in (value if isinstance(value, list) else [value])
+                if isinstance(n, dict)
+            ]
             value = [n for n in value if n]
         elif isinstance(value, dict):
             value = {
@@ -232,8 +237,36 @@ class Citer:
         )
 
 
+_NAME_VARIABLES = frozenset(v.replace("_", "-") for v in NAMES)
+_PARTICLE = re.compile(r"^((?:[a-zà-ÿ][\w’']*\s+)+)(?=\S)")
+
+
+def split_particles(name: Mapping[str, Any]) -> dict[str, Any]:
+    """Split a family name's leading lower-case words off as its particle, as citeproc-js
+    does: "van den Dolder" is "Dolder" with the particle "van den" (sorted under D where the
+    style demotes particles)."""
+    out = dict(name)
+    family = out.get("family")
+    if not isinstance(family, str) or out.get("non-dropping-particle") or "literal" in out:
+        return out
+    m = _PARTICLE.match(family)
+    if m and family[m.end() :].strip():
+        out["non-dropping-particle"] = m.group(1).strip()
+        out["family"] = family[m.end() :].strip()
+    return out
+
+
+def _prepared(record: Record) -> dict[str, Any]:
+    """Return the CSL item as citeproc-js reads it: particles split off family names."""
+    item = csl_item(record)
+    for key, value in item.items():
+        if key in _NAME_VARIABLES and isinstance(value, list):
+            item[key] = [split_particles(n) for n in value]
+    return item
+
+
 def _reference(record: Record) -> Any:
-    return next(iter(CiteProcJSON([csl_item(record)]).values()))
+    return next(iter(CiteProcJSON([_prepared(record)]).values()))
 
 
 class _Job:
@@ -290,10 +323,13 @@ class _Job:
         with self.loaded.lock:
             self.loaded.root.formatter = csl_format.PlainFormat
             item = engine.RenderItem(self.refs[i].key, self.refs[i].reference, i + 1)
+            self.loaded.root.__dict__["_sort_dates"] = True
             try:
                 return csl_list.sort_text(key.sort_keys([item], element.layout)[0])
             except Exception:  # noqa: BLE001 - a key citeproc-py cannot build sorts last
                 return None
+            finally:
+                self.loaded.root.__dict__["_sort_dates"] = False
 
     def item(self, i: int, state: CiteState) -> engine.RenderItem:
         ref = self.refs[i]

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import citeproc
-from citeproc import LANGUAGE_NAMES, PRIMARY_DIALECTS, model
+from citeproc import LANGUAGE_NAMES, PRIMARY_DIALECTS, model, source
 from citeproc.source import CitationItem, VariableError
 from citeproc.string import String, join
 from lxml import etree
@@ -167,9 +167,16 @@ under underneath until unto up upon versus vs. v. vs v via vis-à-vis with withi
 _STOP_WORDS = frozenset(_STOP_TEXT.split())
 
 
-def _capitalise(word: str) -> str:
-    # Each lower-case part of a hyphenated word is capitalised: "Meta-Analysis".
-    return "-".join(p[:1].upper() + p[1:] if p[:1].islower() else p for p in word.split("-"))
+def _capitalise(word: str, first: bool = True) -> str:
+    # Each lower-case part of a hyphenated word is capitalised except a stop word after the
+    # first part, as citeproc-js does: "Meta-Analysis", "Proof-of-Concept", "Run-in".
+    parts = word.split("-")
+    return "-".join(
+        p[:1].upper() + p[1:]
+        if p[:1].islower() and (i == 0 and first or p not in _STOP_WORDS)
+        else p
+        for i, p in enumerate(parts)
+    )
 
 
 def title_case(text: Any) -> String:
@@ -180,14 +187,32 @@ def title_case(text: Any) -> String:
     for index, word in enumerate(words):
         last = index == len(words) - 1
         if word.islower() and (word not in _STOP_WORDS or after_colon or last):
-            word = _capitalise(word)
+            head = word.split("-")[0]
+            word = _capitalise(word, first=after_colon or head not in _STOP_WORDS)
         elif word.islower() or not word:
             pass
         elif "-" in word:
-            word = _capitalise(word)
+            word = _capitalise(word, first=False)
         out.append(word)
         after_colon = bool(word) and word[-1] in ":.?!"
     return String(" ".join(out))
+
+
+_RANGED = frozenset(("volume", "issue", "number", "collection-number", "edition"))
+_NUMBER_RANGE = re.compile(r"(?<=\d) ?- ?(?=\d)")
+
+
+def _number_range(element: Any, text: str) -> String:
+    """Join a number range ("1-2") with the locale's range delimiter, as citeproc-js does."""
+    root = element.get_root()
+    delimiter = root.__dict__.get("_range_delimiter")
+    if delimiter is None:
+        try:
+            delimiter = str(element.get_single_term("page-range-delimiter"))
+        except Exception:  # noqa: BLE001 - a locale without the term (CSL 1.0.1) uses a dash
+            delimiter = EN_DASH
+        root.__dict__["_range_delimiter"] = delimiter
+    return String(_NUMBER_RANGE.sub(delimiter, text))
 
 
 class Text(_Memo, model.Text):
@@ -214,6 +239,8 @@ class Text(_Memo, model.Text):
             self.__dict__["_kind"] = kind
         if kind == "variable":
             text = self._variable(item, context)
+            if self.get("variable") in _RANGED and text is not None and "-" in str(text):
+                text = _number_range(self, str(text))
         elif kind == "macro":
             text = self.get_macro(self.get("macro")).render(
                 item, context, sort_options=sort_options
@@ -269,6 +296,10 @@ class Name(_Memo, model.Name):
         self.__dict__["_sorting"] = sort_options is not None
         if sort_options is not None:
             options["and"] = None  # "and" has no place in a sort key
+            # "sort-only": "van den Dolder" prints so but sorts under D (citeproc-py never
+            # told sorting from display).
+            if self.get_root().get("demote-non-dropping-particle") == "sort-only":
+                options["demote-non-dropping-particle"] = "display-and-sort"
         return super().process(
             item, variable, context=context, sort_options=options or None, **kwargs
         )
@@ -294,9 +325,35 @@ class Name(_Memo, model.Name):
     def initialize(self, given: str, mark: str, context: Any) -> str:
         if self.__dict__.get("_keep_given"):
             return _tidy_initials(str(given), mark)
-        # A lower-case part after a hyphen is not a name of its own: "Yan-hui" -> "Y.".
-        parts = [p for i, p in enumerate(str(given).split("-")) if i == 0 or p[:1].isupper()]
-        return super().initialize("-".join(parts), mark, context)
+        hyphen = str(self.get_option("initialize-with-hyphen", context)).lower() != "false"
+        return initials(str(given), mark, hyphen)
+
+
+def initials(given: str, mark: str, hyphen: bool = True) -> str:
+    """Initialise a given name: "Yan-hui" is "Y.-h." with ". " and "YH" with "" (NLM, AMA);
+    a lower-case word of its own ("de") is a particle and stays whole."""
+    period = mark.rstrip()
+    words: list[str] = []
+    for word in given.replace(".", ". ").split():
+        parts = [p for p in word.rstrip(".").split("-") if p]
+        if not parts:
+            continue
+        if parts[0][:1].islower() and len(parts) == 1:
+            words.append(word)
+            continue
+        letters = [p[0] for p in parts]
+        if not period:  # compact initials (NLM's "YH") are capitals without hyphens
+            words.append("".join(c.upper() for c in letters))
+        elif hyphen:
+            words.append("-".join(c + period for c in letters))
+        else:
+            words.append(mark.join(c for c in letters) + period)
+    joiner = " " if mark.endswith(" ") else ""
+    out = ""
+    for i, word in enumerate(words):
+        particle = word[:1].islower() or i and words[i - 1][:1].islower()
+        out += (" " if particle else joiner if period else "") * bool(i) + word
+    return out
 
 
 def _tidy_initials(given: str, mark: str) -> str:
@@ -329,6 +386,14 @@ class _NamesFound(Exception):
 
 
 class Date(_Memo, model.Date):
+    def process(self, item: Any, variable: Any = None, **kwargs: Any) -> Any:
+        # In a macro used as a sort key a date sorts by the parts it shows, as a number, as
+        # citeproc-js does (a range sorts after a single date of the same year).
+        if self.get_root().__dict__.get("_sort_dates") and not self.is_locale_date():
+            value = item.reference.get((variable or self.get("variable") or "").replace("-", "_"))
+            return None if value is None else String(_date_sort_key(self, value))
+        return super().process(item, variable, **kwargs)
+
     def render_single_date(self, date: Any, show_parts: Any = None, context: Any = None) -> Any:
         # A locale's date form carries its own delimiter ("2006 Jan"); citeproc-py joined its
         # parts with the calling element's, which has none ("2006Jan").
@@ -353,6 +418,28 @@ class Date(_Memo, model.Date):
         if not left or not right:
             return left or right
         return String(str(left).rstrip() + EN_DASH + str(right).lstrip())
+
+
+def _date_sort_key(element: Any, value: Any) -> str:
+    """Return a date's sort key from the parts a cs:date shows: year, month, day."""
+    if element.get("form") is not None:
+        shown = element.get("date-parts", "year-month-day").split("-")
+    else:
+        shown = [p.get("name") for p in element.iterchildren()] or ["year", "month", "day"]
+
+    def key(date: Any) -> str:
+        if not isinstance(date, source.Date):  # a literal date sorts by its text
+            return str(date.sort_key())
+        text = f"{date.year + 10000:05}"
+        for part in ("month", "day"):
+            if part in shown:
+                text += f"{date.get(part, 0):02}"
+        return text
+
+    if isinstance(value, source.DateRange):
+        end = value.get("end")
+        return key(value.begin) + ("" if end is None or end.is_nil() else "-" + key(end))
+    return key(value)
 
 
 class _Disambiguating:
@@ -483,8 +570,8 @@ def _element_classes() -> dict[str, type]:
     return classes
 
 
-# citeproc-py's default name (see _parse), with the memoised look-ups only.
-_DefaultName = type("Name", (_Memo, model.Name), {})
+# The default name of a cs:names without one (see _parse), mended like any other.
+_DefaultName = type("Name", (Name,), {})
 
 _LOOKUP = etree.ElementNamespaceClassLookup()
 _NAMESPACE = _LOOKUP.get_namespace(CSL_NS)
@@ -500,8 +587,7 @@ def _parse(path: Path) -> Any:
     # fresh, unnamespaced ``Name()``) and inserts into the style on *every* render, because it
     # never finds it again: a parsed style grew by an element per entry. Create each default
     # once, here, and let the cs:names find it (not in a cs:substitute: those borrow the
-    # enclosing cs:names' name, and citeproc-py tells them by having none). The default keeps
-    # citeproc-py's own name rendering, as before (citeproc-js agrees: "Li Y hui" in AMA).
+    # enclosing cs:names' name, and citeproc-py tells them by having none).
     all_names = list(root.iter(f"{{{CSL_NS}}}names"))  # alive until _all_elements holds them
     for names in all_names:
         in_substitute = names.getparent().tag == f"{{{CSL_NS}}}substitute"

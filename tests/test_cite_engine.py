@@ -1,0 +1,99 @@
+"""Element-level CSL fixes, each in our own words and data (see references.csl_engine)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from references.cite import Citer, split_particles
+from references.csl_engine import initials, title_case
+
+
+def _work(key: str, family: str, given: str, year: Any, **extra: Any) -> dict[str, Any]:
+    issued = {"date-parts": year if isinstance(year, list) else [[year]]}
+    return {
+        "id": key,
+        "type": "article-journal",
+        "title": f"Massage study {key}",
+        "author": [{"family": family, "given": given}],
+        "issued": issued,
+        **extra,
+    }
+
+
+def test_every_name_variable_renders() -> None:
+    # A score's composer and a series' editors used to crash ("argument after ** must be a
+    # mapping"); they are names like any author.
+    record = {
+        "id": "score",
+        "type": "musical_score",
+        "title": "Music for a massage room",
+        "composer": [{"family": "Tonal", "given": "Ada"}],
+        "collection-editor": [{"family": "Series", "given": "Bo"}],
+        "issued": {"date-parts": [[2020]]},
+    }
+    (entry,) = Citer().bibliography([record], "apa")
+    assert entry.startswith("Tonal, A. (2020).")
+
+
+def test_family_name_particles_split_and_sort_by_the_style() -> None:
+    assert split_particles({"family": "van den Berg", "given": "Anna"}) == {
+        "family": "Berg",
+        "given": "Anna",
+        "non-dropping-particle": "van den",
+    }
+    assert split_particles({"family": "Berg", "given": "Anna"}) == {
+        "family": "Berg",
+        "given": "Anna",
+    }
+    records = [_work("b", "Brown", "Carl", 2001), _work("a", "van den Berg", "Anna", 2001)]
+    # Harvard demotes the particle for sorting only; APA never does.
+    harvard = Citer().bibliography(records, "harvard-cite-them-right")
+    assert harvard[0].startswith("van den Berg, A.") and harvard[1].startswith("Brown, C.")
+    apa = Citer().bibliography(records, "apa")
+    assert apa[0].startswith("Brown, C.") and apa[1].startswith("van den Berg, A.")
+    # Chicago demotes it for display too.
+    assert Citer().bibliography(records, "chicago")[0].startswith("Berg, Anna van den.")
+
+
+def test_letters_without_a_decomposition_sort_as_their_base_letter() -> None:
+    records = [_work("u", "Yumak", "Ali", 2001), _work("i", "Yıldız", "Eda", 2001)]
+    entries = Citer().bibliography(records, "apa")
+    assert entries[0].startswith("Yıldız") and entries[1].startswith("Yumak")
+
+
+def test_a_date_in_a_sort_macro_sorts_by_the_parts_it_shows() -> None:
+    # Harvard's citation sorts by a year macro: equal years keep their order, and a range
+    # ("March-April") sorts after a single date of the same year.
+    records = [
+        _work("r", "Roe", "Al", [[2009, 3], [2009, 4]]),
+        _work("s", "Sun", "Bo", 2009),
+        _work("p", "Poe", "Cy", 2008),
+    ]
+    assert (
+        Citer().citation(records, "harvard-cite-them-right") == "(Poe, 2008; Sun, 2009; Roe, 2009)"
+    )
+
+
+def test_issue_ranges_take_the_locales_range_delimiter() -> None:
+    record = _work("n", "Numb", "Ed", 2010, volume="7", issue="1-2", page="5-9")
+    record["container-title"] = "Journal of Touch"
+    assert "7(1–2), 5–9." in Citer().bibliography([record], "apa")[0]
+    # AMA's locale sets a hyphen as its range delimiter.
+    assert "7(1-2):5-9." in Citer().bibliography([record], "ama")[0]
+
+
+def test_hyphenated_given_names_keep_both_initials() -> None:
+    assert initials("Yan-hui", ". ") == "Y.-h."
+    assert initials("Yan-hui", "") == "YH"
+    assert initials("Jean-Paul", ".") == "J.-P."
+    assert initials("Jean-Paul", ". ", hyphen=False) == "J. P."
+    assert initials("Ana Maria de Paula", ".") == "A.M. de P."
+    record = _work("h", "Li", "Yan-hui", 2014)
+    assert Citer().bibliography([record], "apa")[0].startswith("Li, Y.-h. (2014).")
+    assert Citer().bibliography([record], "vancouver")[0].startswith("1. Li YH.")
+
+
+def test_title_case_keeps_stop_words_inside_compounds_lower_case() -> None:
+    assert str(title_case("a proof-of-concept study")) == "A Proof-of-Concept Study"
+    assert str(title_case("run-in and follow-up")) == "Run-in and Follow-up"
+    assert str(title_case("meta-analysis of self-care")) == "Meta-Analysis of Self-Care"
