@@ -371,6 +371,14 @@ def _tidy_initials(given: str, mark: str) -> str:
 
 class Names(_Memo, model.Names):
     def render(self, *args: Any, **kwargs: Any) -> Any:
+        root = self.get_root()
+        if root.__dict__.get("_suppress_names"):
+            # suppress-author: the first names a cite shows are left out, substitutes too.
+            text = super().render(*args, **kwargs)
+            if text:
+                root.__dict__["_suppress_names"] = False
+                return None
+            return text
         text = super().render(*args, **kwargs)
         # render_names asks which names a layout showed first (for subsequent-author-substitute
         # and for collapsing cites by author).
@@ -466,6 +474,8 @@ class _Disambiguating:
         return self.render_children(item, context=context, delimiter=delimiter, **kwargs)  # type: ignore[attr-defined]
 
 
+_FIRST = frozenset({"first"})
+
 _CONDITIONS = (
     ("type", "_type"),
     ("variable", "_variable"),
@@ -501,6 +511,18 @@ class _Condition:
         if not result:
             raise model.ConditionFailed
         return self.render_children(item, context=context, delimiter=delimiter, **kwargs)  # type: ignore[attr-defined]
+
+    def _position(self, item: Any, context: Any = None) -> list[bool]:
+        # Positions are computed over a document's clusters (references.clusters) and carried
+        # by the item; in a bibliography, or without them, every cite is a first cite.
+        positions = item.get("positions") or _FIRST
+        in_bibliography = self.__dict__.get("_in_bibliography")
+        if in_bibliography is None:
+            in_bibliography = bool(self.xpath_search("./ancestor::cs:bibliography"))
+            self.__dict__["_in_bibliography"] = in_bibliography
+        if in_bibliography:
+            return [False]
+        return [p in positions for p in self.get("position").split()]
 
     def _type(self, item: Any) -> list[bool]:
         types = self.__dict__.get("_types")  # type: ignore[attr-defined]
@@ -641,10 +663,20 @@ def load_style(path: Path, locale: str) -> LoadedStyle:
 
 
 class RenderItem(CitationItem):
-    """One cite: a reference with its number and disambiguation state."""
+    """One cite: a reference with its number, disambiguation state, and (in a document's
+    clusters) its locator and positions."""
 
-    def __init__(self, key: str, reference: Any, number: int = 1, **state: Any):
+    def __init__(
+        self,
+        key: str,
+        reference: Any,
+        number: int = 1,
+        locator: tuple[str, str] | None = None,
+        **state: Any,
+    ):
         super().__init__(key)
+        if locator is not None:
+            self["locator"] = source.Locator(locator[0], locator[1])
         self.key = key  # citeproc-py lower-cases keys; ours are already canonical
         self["_reference"] = reference
         self["_number"] = number
@@ -667,13 +699,18 @@ class RenderItem(CitationItem):
         return PlainFormat
 
 
-def render_layout(style: LoadedStyle, layout: Any, item: RenderItem) -> str | None:
+def render_layout(
+    style: LoadedStyle, layout: Any, item: RenderItem, suppress_author: bool = False
+) -> str | None:
     """Render one item through a citation or bibliography layout (without its affixes)."""
     layout.repressed = {}
+    style.root.__dict__["_suppress_names"] = suppress_author
     try:
         text = layout.render_children(item)
     except VariableError:
         return None
+    finally:
+        style.root.__dict__["_suppress_names"] = False
     # The layout's own formatting (AMA's superscript) is applied once, by wrap_layout.
     return None if text is None else str(text)
 

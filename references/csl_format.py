@@ -88,4 +88,46 @@ def strip_markers(text: str) -> str:
     return _MARKER_RE.sub("", text)
 
 
+_RTF_TAGS = {
+    "i": r"{\i ",
+    "b": r"{\b ",
+    "u": r"{\ul ",
+    "sup": r"{\super ",
+    "sub": r"{\sub ",
+    'span style="font-variant:small-caps;"': r"{\scaps ",
+}
+_HTML_TAG = re.compile(r"<(/?)(i|b|u|sup|sub|span[^>]*|a [^>]*|a)>")
+
+
+def html_to_rtf(text: str) -> str:
+    """Turn a rendered HTML citation into RTF: italics, bold, super- and subscript, small
+    capitals; links keep their text; characters past ASCII as ``\\uN?``."""
+    out: list[str] = []
+    pos = 0
+    for m in _HTML_TAG.finditer(text):
+        out.append(_rtf_escape(html.unescape(text[pos : m.start()])))
+        closing, tag = m.group(1), m.group(2)
+        if not tag.startswith("a"):
+            out.append("}" if closing else _RTF_TAGS.get(tag, "{"))
+        pos = m.end()
+    out.append(_rtf_escape(html.unescape(text[pos:])))
+    return "".join(out)
+
+
+def _rtf_escape(text: str) -> str:
+    text = text.replace("\\", "\\\\").replace("{", "\\{").replace("}", "\\}")
+    out = []
+    for c in text:
+        code = ord(c)
+        if code < 128:
+            out.append(c)
+        elif code < 0x10000:
+            out.append(f"\\u{code if code < 32768 else code - 65536}?")
+        else:  # RTF writes a character past the BMP as its UTF-16 surrogate pair
+            code -= 0x10000
+            for unit in (0xD800 + (code >> 10), 0xDC00 + (code & 0x3FF)):
+                out.append(f"\\u{unit - 65536}?")
+    return "".join(out)
+
+
 FORMATS: dict[str, type] = {"text": PlainFormat, "html": HtmlFormat}
