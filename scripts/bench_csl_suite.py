@@ -14,7 +14,6 @@ prefix, and ends with one JSON line:
 from __future__ import annotations
 
 import argparse
-import html
 import json
 import re
 import signal
@@ -29,9 +28,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from references import cite as csl  # noqa: E402
-from references.clusters import CiteItem, Cluster, cite_document  # noqa: E402
-from references.styles import inline_style  # noqa: E402
+from references import cite as csl
+from references.clusters import CiteItem, Cluster, cite_document
+from references.styles import inline_style
 
 SECTION = re.compile(r">>=+ ([A-Z-]+) =+>>\n(.*?)\n<<=+ \1 =+<<", re.DOTALL)
 TIMEOUT_S = 10
