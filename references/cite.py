@@ -257,11 +257,14 @@ def split_particles(name: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _prepared(record: Record) -> dict[str, Any]:
-    """Return the CSL item as citeproc-js reads it: particles split off family names."""
+    """Return the CSL item as citeproc-js reads it: particles split off family names, and
+    the markup in a field's text (``<i>`` ...) as formatting."""
     item = csl_item(record)
     for key, value in item.items():
         if key in _NAME_VARIABLES and isinstance(value, list):
             item[key] = [split_particles(n) for n in value]
+        elif isinstance(value, str) and key not in _VERBATIM:
+            item[key] = csl_format.field_markup(value)
     return item
 
 
@@ -423,7 +426,9 @@ class _Job:
         """Apply the output-level fixes and turn markers into HTML."""
         if self.loaded.punctuation_in_quote:
             text = _punctuation_inside_quotes(text, self.loaded.term("close-quote"))
-        return csl_format.finish_html(text) if self.fmt == "html" else text
+        if self.fmt == "html":
+            return csl_format.finish_html(text)
+        return csl_format.strip_markers(text)
 
 
 def _expanded_name(name: Any, level: int) -> str:

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from references import cite as csl
+from references import csl_collapse, csl_format, csl_list
 from references import csl_engine as engine
-from references import csl_format
 from references.record import Record
 
 OUTPUTS = ("text", "html", "rtf")
@@ -176,14 +176,28 @@ def _render_cluster(job: Any, cluster: Cluster, row: list[frozenset], index: dic
         # The style's cs:sort orders a cluster's cites (not a plug-in's order) when it has one.
         ranked = job.sorted_indices(citation, [index[i.key] for i in cluster.items])
         order = sorted(order, key=lambda j: ranked.index(index[cluster.items[j].key]))
-    parts = []
+    pieces = []
     for j in order:
         item = cluster.items[j]
         text = _render_cite(job, item, row[j], index[item.key])
         if text:
-            parts.append(f"{item.prefix}{text}{item.suffix}")  # escaped with the rest
+            affixed = f"{item.prefix}{text}{item.suffix}"  # escaped with the rest
+            pieces.append(_piece(job, item, index[item.key], affixed))
+    parts = [p.text for p in pieces]
     if not parts:
         return ""
+    collapse = citation.get("collapse")
+    if collapse and len(pieces) > 1:
+        delimiter = citation.layout.get("delimiter", "")
+        joined = csl_collapse.collapse(
+            pieces,
+            collapse,
+            delimiter,
+            citation.get("after-collapse-delimiter"),
+            citation.get("cite-group-delimiter"),
+            citation.get("year-suffix-delimiter"),
+        )
+        parts = [joined]
     if any(cluster.items[j].author_only for j in order) and len(parts) == 1:
         return job.finish(parts[0])  # "Sherman et al.": no layout affixes round a name
     text = engine.wrap_layout(citation.layout, parts)
@@ -191,6 +205,15 @@ def _render_cluster(job: Any, cluster: Cluster, row: list[frozenset], index: dic
     if loaded.root.get("class") == "note" and ibid and text.startswith(ibid):
         text = text[:1].upper() + text[1:]  # a note opens with a capital: "Ibid., 235."
     return job.finish(text)
+
+
+def _piece(job: Any, item: CiteItem, i: int, text: str) -> csl_collapse.Piece:
+    plain = not (item.prefix or item.suffix or item.locator or item.suppress_author)
+    state = job.states[i]
+    names = ""
+    if plain and job.loaded.citation.get("collapse", "").startswith("year"):
+        names = csl_list.names(job.citer, job, i, job.loaded.citation, state)[0]
+    return csl_collapse.Piece(text, job.numbers[i], names, state.year_suffix, plain)
 
 
 def _render_cite(job: Any, item: CiteItem, where: frozenset, i: int) -> str:

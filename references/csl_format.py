@@ -62,11 +62,95 @@ class HtmlFormat:
         return f"{_LINK_OPEN}{href}{_LINK_MID}{text}{_LINK_CLOSE}"
 
 
-_MARKUP = {opening: f"<{tag}>" for tag, opening in _TAGS.items()}
-_MARKUP.update({chr(ord(opening) + 1): f"</{tag}>" for tag, opening in _TAGS.items()})
-_MARKUP.update({_SMALL_CAPS: '<span style="font-variant:small-caps;">', "\ue00b": "</span>"})
+_NODECOR = "\ue00c"  # <span class="nodecor">: undoes the decoration around it
+_OPENING = {opening: f"<{tag}>" for tag, opening in _TAGS.items()}
+_OPENING.update({_SMALL_CAPS: '<span style="font-variant:small-caps;">', _NODECOR: ""})
+_CLOSING = {chr(ord(opening) + 1): opening for opening in _OPENING}
+# Inside the same decoration, a decoration flips back to normal (citeproc-js's flip-flop).
+_FLIPPED = {
+    _TAGS["i"]: '<span style="font-style:normal;">',
+    _TAGS["b"]: '<span style="font-weight:normal;">',
+    _SMALL_CAPS: '<span style="font-variant:normal;">',
+}
 _LINK_RE = re.compile(f"{_LINK_OPEN}([^{_LINK_MID}]*){_LINK_MID}(.*?){_LINK_CLOSE}", re.DOTALL)
-_MARKER_RE = re.compile("[\ue000-\ue00b]")
+_MARKER_RE = re.compile("[\ue000-\ue00d]")
+
+# Markup inside a field's text, as citeproc-js reads it (its other tags stay text).
+_FIELD_TAGS = {
+    "<i>": _TAGS["i"],
+    "<b>": _TAGS["b"],
+    "<sup>": _TAGS["sup"],
+    "<sub>": _TAGS["sub"],
+    '<span style="font-variant:small-caps;">': _SMALL_CAPS,
+    '<span style="font-variant: small-caps;">': _SMALL_CAPS,
+    '<span class="nodecor">': _NODECOR,
+    '<span class="nocase">': None,  # kept: citeproc-py's reader protects it from casing
+}
+_FIELD_TAG_RE = re.compile(r"<(?:i|b|sup|sub|span[^>]*)>|</(?:i|b|sup|sub|span)>", re.IGNORECASE)
+
+
+def field_markup(text: str) -> str:
+    """Turn the markup citeproc-js reads in a field (``<i>``, ``<b>``, ``<sup>``, ``<sub>``,
+    small-caps and nodecor spans) into markers; an unmatched tag stays text."""
+    if "<" not in text:
+        return text
+    tokens = list(_FIELD_TAG_RE.finditer(text))
+    if not tokens:
+        return text
+    replace: dict[int, str] = {}
+    stack: list[tuple[int, str]] = []
+    for n, m in enumerate(tokens):
+        tag = m.group(0).lower()
+        if not tag.startswith("</"):
+            stack.append((n, tag))
+            continue
+        name = tag[2:-1]
+        for depth in range(len(stack) - 1, -1, -1):
+            opened_at, opened = stack[depth]
+            if opened[1:].startswith(name):
+                del stack[depth:]
+                marker = _FIELD_TAGS.get(opened, "")
+                if opened in _FIELD_TAGS and marker is not None:
+                    replace[opened_at] = marker
+                    replace[n] = chr(ord(marker) + 1)
+                break
+    out, pos = [], 0
+    for n, m in enumerate(tokens):
+        if n in replace:
+            out.append(text[pos : m.start()] + replace[n])
+            pos = m.end()
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _tags(text: str) -> str:
+    """Turn markers into HTML tags, flipping a decoration nested in the same one."""
+    out: list[str] = []
+    open_kinds: list[str] = []  # each marker's opening, as opened
+    shown: list[str] = []  # what each opened as: a tag, a flipped span, or nothing
+    for part in re.split("([\ue000-\ue00d])", text):
+        if not part:
+            continue
+        if part in _OPENING:
+            if part == _NODECOR:
+                decorated = [k for k in open_kinds if k in _FLIPPED]
+                tag = _FLIPPED[decorated[-1]] if decorated else ""
+            elif part in open_kinds and part in _FLIPPED:
+                tag = _FLIPPED[part]
+            else:
+                tag = _OPENING[part]
+            open_kinds.append(part)
+            shown.append(tag)
+            out.append(tag)
+        elif part in _CLOSING:
+            if not open_kinds:
+                continue
+            open_kinds.pop()
+            tag = shown.pop()
+            out.append("" if not tag else "</span>" if tag.startswith("<span") else "</" + tag[1:])
+        else:
+            out.append(part)
+    return "".join(out)
 
 
 def finish_html(text: str) -> str:
@@ -79,7 +163,7 @@ def finish_html(text: str) -> str:
     text = _LINK_RE.sub(link, text)
     text = html.escape(text, quote=False)
     text = _LINK_RE.sub(lambda m: f'<a href="{m.group(1)}">{m.group(2)}</a>', text)
-    return _MARKER_RE.sub(lambda m: _MARKUP[m.group(0)], text)
+    return _tags(text)
 
 
 def strip_markers(text: str) -> str:

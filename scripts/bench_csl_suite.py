@@ -83,19 +83,45 @@ def _cite_item(raw: dict[str, Any]) -> CiteItem:
     )
 
 
-def clusters_of(fixture: dict[str, Any]) -> tuple[list[Cluster], bool]:
-    """Return a fixture's clusters, and whether it numbers them as a document (CITATIONS)."""
+def _cluster(citation: dict[str, Any]) -> Cluster:
+    note = (citation.get("properties") or {}).get("noteIndex")
+    return Cluster([_cite_item(i) for i in citation["citationItems"]], note=note or None)
+
+
+def documents(fixture: dict[str, Any]) -> tuple[list[Cluster], list[Cluster] | None]:
+    """Return a fixture's clusters in document order, and (for CITATIONS, which the
+    processor receives one call at a time) the document before the last call."""
     if "citations" in fixture:
-        out = []
+        latest: dict[str, dict[str, Any]] = {}
+        orders: list[list[str]] = []
         for entry in fixture["citations"]:
+            citation, pre, post = entry if isinstance(entry, list) else (entry, [], [])
+            cid = citation.get("citationID") or str(len(latest))
+            latest[cid] = citation
+            orders.append([p[0] for p in pre] + [cid] + [p[0] for p in post])
+        snapshots = []
+        seen: dict[str, dict[str, Any]] = {}
+        for entry, order in zip(fixture["citations"], orders, strict=True):
             citation = entry[0] if isinstance(entry, list) else entry
-            note = (citation.get("properties") or {}).get("noteIndex")
-            items = [_cite_item(i) for i in citation["citationItems"]]
-            out.append(Cluster(items, note=note or None))
-        return out, True
+            seen[citation.get("citationID") or str(len(seen))] = citation
+            snapshots.append([(cid, seen[cid]) for cid in order if cid in seen])
+        last = [_cluster(c) for _, c in snapshots[-1]]
+        before = [_cluster(c) for _, c in snapshots[-2]] if len(snapshots) > 1 else []
+        return last, before
     if "citation-items" in fixture:
-        return [Cluster([_cite_item(i) for i in c]) for c in fixture["citation-items"]], False
-    return [Cluster([CiteItem(str(i["id"])) for i in fixture["input"]])], False
+        return [Cluster([_cite_item(i) for i in c]) for c in fixture["citation-items"]], None
+    return [Cluster([CiteItem(str(i["id"])) for i in fixture["input"]])], None
+
+
+def _numbered(lines: list[str], before: list[str]) -> str:
+    """Mark each citation as citeproc-js's test harness does: ">>" when the last call
+    changed it (the last one, and any other whose text changed), ".." otherwise."""
+    last = len(lines) - 1
+    out = []
+    for i, text in enumerate(lines):
+        changed = i == last or text not in before
+        out.append(f"{'>>' if changed else '..'}[{i}] {text}")
+    return "\n".join(out)
 
 
 def ours(fixture: dict[str, Any], style_path: Path) -> str:
@@ -105,13 +131,12 @@ def ours(fixture: dict[str, Any], style_path: Path) -> str:
     if fixture["mode"] == "bibliography":
         entries = citer.bibliography(records, style, "html")
         return bib_body([js_entities(e) for e in entries])
-    clusters, numbered = clusters_of(fixture)
-    doc = cite_document(records, clusters, style, "html", citer=citer)
-    lines = [js_entities(c) for c in doc.citations]
-    if numbered:
-        last = len(lines) - 1
-        lines = [f"{'>>' if i == last else '..'}[{i}] {c}" for i, c in enumerate(lines)]
-    return "\n".join(lines)
+    clusters, before = documents(fixture)
+    lines = [js_entities(c) for c in cite_document(records, clusters, style, "html").citations]
+    if before is None:
+        return "\n".join(lines)
+    earlier = cite_document(records, before, style, "html").citations if before else []
+    return _numbered(lines, [js_entities(c) for c in earlier])
 
 
 # --- plain citeproc-py --------------------------------------------------------------------
@@ -131,7 +156,7 @@ def theirs(fixture: dict[str, Any], style_path: Path) -> str:
     style = CitationStylesStyle(str(style_path), validate=False)
     source = CiteProcJSON(fixture["input"])
     bib = CitationStylesBibliography(style, source, formatter.html)
-    clusters, numbered = clusters_of(fixture)
+    clusters, before = documents(fixture)
     citations = []
     for cluster in clusters:
         items = []
@@ -150,10 +175,7 @@ def theirs(fixture: dict[str, Any], style_path: Path) -> str:
     if fixture["mode"] == "bibliography":
         return bib_body([js_entities(str(e)) for e in bib.bibliography()])
     lines = [js_entities(str(bib.cite(c, lambda _: None))) for c in citations]
-    if numbered:
-        last = len(lines) - 1
-        lines = [f"{'>>' if i == last else '..'}[{i}] {c}" for i, c in enumerate(lines)]
-    return "\n".join(lines)
+    return "\n".join(lines) if before is None else _numbered(lines, [])
 
 
 # --- the run ------------------------------------------------------------------------------

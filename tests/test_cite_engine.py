@@ -97,3 +97,78 @@ def test_title_case_keeps_stop_words_inside_compounds_lower_case() -> None:
     assert str(title_case("a proof-of-concept study")) == "A Proof-of-Concept Study"
     assert str(title_case("run-in and follow-up")) == "Run-in and Follow-up"
     assert str(title_case("meta-analysis of self-care")) == "Meta-Analysis of Self-Care"
+
+
+def test_markup_in_a_field_is_formatting_and_flips_inside_italics() -> None:
+    book = {
+        "id": "book",
+        "type": "book",
+        "title": "Massage in <i>Homo sapiens</i> and <b>others</b>",
+        "author": [{"family": "Doe", "given": "Jane"}],
+        "issued": {"date-parts": [[2001]]},
+    }
+    (html,) = Citer().bibliography([book], "apa", "html")
+    assert (
+        '<i>Massage in <span style="font-style:normal;">Homo sapiens</span> and <b>others</b></i>'
+    ) in html
+    (text,) = Citer().bibliography([book], "apa")
+    assert "Massage in Homo sapiens and others." in text
+    # An unmatched tag is text, escaped.
+    odd = dict(book, title="Massage a</i> b")
+    assert "Massage a&lt;/i&gt; b" in Citer().bibliography([odd], "apa", "html")[0]
+
+
+_COLLAPSING = """<style xmlns="http://purl.org/net/xbiblio/csl" class="in-text" version="1.0">
+  <info><title>Collapsing test</title><id>collapsing</id><updated>2026-12-08T00:00:00+00:00</updated>
+  </info>
+  <citation disambiguate-add-year-suffix="true" collapse="{collapse}">
+    <sort><key variable="{sort}"/></sort>
+    <layout prefix="(" suffix=")" delimiter="; ">
+      <group delimiter=" ">{body}</group>
+    </layout>
+  </citation>
+  <bibliography><sort><key variable="title"/></sort><layout><text variable="title"/></layout>
+  </bibliography>
+</style>"""
+
+
+def _doe(n: int, year: int = 2009) -> dict[str, Any]:
+    return {
+        "id": f"doe{n}",
+        "type": "article-journal",
+        "title": f"Massage report {n}",
+        "author": [{"family": "Doe", "given": "Jane"}],
+        "issued": {"date-parts": [[year]]},
+    }
+
+
+def test_year_suffixes_collapse_into_a_range() -> None:
+    from references.clusters import CiteItem, Cluster, cite_document
+
+    body = (
+        '<names variable="author"><name form="short"/></names><group>'
+        '<date variable="issued"><date-part name="year"/></date>'
+        '<text variable="year-suffix"/></group>'
+    )
+    style = _COLLAPSING.format(collapse="year-suffix-ranged", sort="title", body=body)
+    records = [_doe(1), _doe(2), _doe(3), _doe(4), _doe(5, 2010)]
+    everything = Cluster([CiteItem(r["id"]) for r in records])
+    some = Cluster([CiteItem("doe1"), CiteItem("doe3"), CiteItem("doe4"), CiteItem("doe5")])
+    assert cite_document(records, [everything, some], style).citations == [
+        "(Doe 2009a–d; 2010)",
+        "(Doe 2009a; c; d; 2010)",
+    ]
+
+
+def test_citation_numbers_collapse_into_ranges() -> None:
+    from references.clusters import CiteItem, Cluster, cite_document
+
+    style = _COLLAPSING.format(
+        collapse="citation-number",
+        sort="citation-number",
+        body='<text variable="citation-number"/>',
+    )
+    records = [_doe(n) for n in range(1, 7)]
+    everything = Cluster([CiteItem(f"doe{n}") for n in range(1, 7)])
+    some = Cluster([CiteItem(f"doe{n}") for n in (1, 2, 3, 5, 6)])
+    assert cite_document(records, [everything, some], style).citations == ["(1–6)", "(1–3; 5; 6)"]
