@@ -400,7 +400,10 @@ class Date(_Memo, model.Date):
         if self.get_root().__dict__.get("_sort_dates") and not self.is_locale_date():
             value = item.reference.get((variable or self.get("variable") or "").replace("-", "_"))
             return None if value is None else String(_date_sort_key(self, value))
-        return super().process(item, variable, **kwargs)
+        text = super().process(item, variable, **kwargs)
+        if text and _implicit_year_suffix(self, item, variable or self.get("variable")):
+            text = String(str(text) + str(item.reference["year_suffix"]))
+        return text
 
     def render_single_date(self, date: Any, show_parts: Any = None, context: Any = None) -> Any:
         # A locale's date form carries its own delimiter ("2006 Jan"); citeproc-py joined its
@@ -426,6 +429,24 @@ class Date(_Memo, model.Date):
         if not left or not right:
             return left or right
         return String(str(left).rstrip() + EN_DASH + str(right).lstrip())
+
+
+def _implicit_year_suffix(element: Any, item: Any, variable: str | None) -> bool:
+    """Return whether this date carries the item's year suffix: a style that never prints
+    the year-suffix variable gets it after the first issued date of a cite, as citeproc-js."""
+    if variable != "issued" or element.is_locale_date():
+        return False
+    if "year_suffix" not in item.reference or item.get("_suffix_placed"):
+        return False
+    root = element.get_root()
+    explicit = root.__dict__.get("_explicit_year_suffix")
+    if explicit is None:
+        explicit = bool(root.xpath_search(".//cs:text[@variable='year-suffix']"))
+        root.__dict__["_explicit_year_suffix"] = explicit
+    if explicit:
+        return False
+    item["_suffix_placed"] = True
+    return True
 
 
 def _date_sort_key(element: Any, value: Any) -> str:
