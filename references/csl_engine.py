@@ -28,6 +28,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ from typing import Any
 import citeproc
 from citeproc import LANGUAGE_NAMES, PRIMARY_DIALECTS, model, source
 from citeproc.source import CitationItem, VariableError
-from citeproc.string import String, join
+from citeproc.string import MixedString, NoCase, String, join
 from lxml import etree
 
 from references.csl_format import PlainFormat
@@ -163,39 +164,71 @@ beside besides between beyond but by circa despite down during et except for for
 given in inside into lest like modulo near next nor notwithstanding of off on onto or out over
 per plus pro qua sans since so than the through thru throughout thruout till to toward towards
 under underneath until unto up upon versus vs. v. vs v via vis-à-vis with within without yet
+de d' von van c ca
 """
 _STOP_WORDS = frozenset(_STOP_TEXT.split())
+
+
+_SEPARATOR = re.compile("([\\s\u00a0]+|[\u2014\u2013/])")
+_LEADING = re.compile("^[\"'\u201c\u2018(\\[\ue000-\ue00d]*")
+
+
+def _latin_lower(c: str) -> bool:
+    return c.islower() and unicodedata.name(c, "").startswith("LATIN")
 
 
 def _capitalise(word: str, first: bool = True) -> str:
     # Each lower-case part of a hyphenated word is capitalised except a stop word after the
     # first part, as citeproc-js does: "Meta-Analysis", "Proof-of-Concept", "Run-in".
-    parts = word.split("-")
-    return "-".join(
+    lead = _LEADING.match(word).group(0)  # type: ignore[union-attr]
+    parts = word[len(lead) :].split("-")
+    return lead + "-".join(
         p[:1].upper() + p[1:]
-        if p[:1].islower() and (i == 0 and first or p not in _STOP_WORDS)
+        if p[:1] and _latin_lower(p[0]) and (i == 0 and first or i and p not in _STOP_WORDS)
         else p
         for i, p in enumerate(parts)
     )
 
 
-def title_case(text: Any) -> String:
-    """Title-case a string the way citeproc-js does for English."""
-    words = str(text).split(" ")
-    out: list[str] = []
-    after_colon = True  # the first word is capitalised
-    for index, word in enumerate(words):
-        last = index == len(words) - 1
-        if word.islower() and (word not in _STOP_WORDS or after_colon or last):
-            head = word.split("-")[0]
-            word = _capitalise(word, first=after_colon or head not in _STOP_WORDS)
-        elif word.islower() or not word:
+def title_case(text: Any, first: bool = True, last: bool = True) -> String:
+    """Title-case a string the way citeproc-js does for English: words and the parts of
+    hyphenated words, not stop words inside a title, not words that hold capitals, digits
+    or letters outside the Latin script ("07-x", "β-carotine")."""
+    pieces = _SEPARATOR.split(str(text))
+    words = [n for n in range(0, len(pieces), 2) if pieces[n]]
+    out = list(pieces)
+    after_colon = first  # the first word is capitalised
+    for rank, n in enumerate(words):
+        word = pieces[n]
+        core = word[len(_LEADING.match(word).group(0)) :]  # type: ignore[union-attr]
+        final = last and rank == len(words) - 1
+        bare = core.rstrip(":.?!,;")
+        if not core or not core[0].isalpha():
             pass
-        elif "-" in word:
+        elif core.islower():
+            if bare not in _STOP_WORDS or after_colon or final:
+                word = _capitalise(word)
+            elif "-" in core:
+                word = _capitalise(word, first=False)
+        elif "-" in core:
             word = _capitalise(word, first=False)
-        out.append(word)
-        after_colon = bool(word) and word[-1] in ":.?!"
-    return String(" ".join(out))
+        out[n] = word
+        after_colon = word[-1:] in (":", ".", "?", "!")
+    return String("".join(out))
+
+
+def _title_case_mixed(text: Any) -> Any:
+    """Title-case text whose <span class="nocase"> parts must stay as written."""
+    if not isinstance(text, MixedString):
+        return title_case(text)
+    parts = list(text)
+    out = []
+    for n, part in enumerate(parts):
+        if isinstance(part, NoCase):
+            out.append(part)
+        else:
+            out.append(title_case(part, first=n == 0, last=n == len(parts) - 1))
+    return MixedString(out)
 
 
 _RANGED = frozenset(("volume", "issue", "number", "collection-number", "edition"))
@@ -255,7 +288,7 @@ class Text(_Memo, model.Text):
 
     def case(self, text: Any, language: Any = None) -> Any:
         if self.get("text-case") == "title" and language in (None, "en"):
-            return title_case(text)
+            return _title_case_mixed(text)
         return super().case(text, language)
 
     def markup(self, text: Any, language: Any) -> Any:

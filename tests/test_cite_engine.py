@@ -97,6 +97,14 @@ def test_title_case_keeps_stop_words_inside_compounds_lower_case() -> None:
     assert str(title_case("a proof-of-concept study")) == "A Proof-of-Concept Study"
     assert str(title_case("run-in and follow-up")) == "Run-in and Follow-up"
     assert str(title_case("meta-analysis of self-care")) == "Meta-Analysis of Self-Care"
+    # A hyphenated word's first part is capitalised even when it is a stop word; digits,
+    # Greek letters and words after a dash or a no-break space as citeproc-js treats them.
+    assert str(title_case("employee pro-environmental behavior")) == (
+        "Employee Pro-Environmental Behavior"
+    )
+    assert str(title_case("07-x and β-carotine")) == "07-x and β-Carotine"
+    assert str(title_case("traits—self-esteem\u00a0scores")) == "Traits—Self-Esteem\u00a0Scores"
+    assert str(title_case("John von Doe: an about up life")) == "John von Doe: An about up Life"
 
 
 def test_markup_in_a_field_is_formatting_and_flips_inside_italics() -> None:
