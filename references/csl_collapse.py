@@ -3,7 +3,8 @@
 - ``citation-number``: runs of three or more consecutive numbers become a range (``[1]–[4]``);
   a repeated number breaks a run (``1, 2, 2–4``).
 - ``year``: one author's cites are written once, their years after (``Smith 1900, 2000``),
-  joined by ``cite-group-delimiter`` (the layout's delimiter unless set, as citeproc-js).
+  joined by ``cite-group-delimiter`` (", " unless set; for year suffixes, as citeproc-js,
+  the layout's delimiter).
 - ``year-suffix``: within that, cites of the same year print only their suffix
   (``Smith 2000a, b``), joined by ``year-suffix-delimiter``; ``year-suffix-ranged`` also
   writes runs of three or more suffixes as a range (``2000a–e``).
@@ -48,7 +49,9 @@ def collapse(
         # citeproc-js joins a group's years, and a year's suffixes, with the layout's delimiter
         # unless the style sets its own.
         suffix_delimiter = delimiter if year_suffix_delimiter is None else year_suffix_delimiter
-        group_delimiter = delimiter if cite_group is None else cite_group
+        # collapse="year" joins years with ", " (as the specification says).
+        default_group = ", " if mode == "year" else delimiter
+        group_delimiter = default_group if cite_group is None else cite_group
         groups = _author_groups(pieces, mode, group_delimiter, suffix_delimiter)
     else:
         groups = [(p.text, False) for p in pieces]

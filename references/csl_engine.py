@@ -307,6 +307,10 @@ class Text(_Memo, model.Text):
     def _format_last_page(self, first: str, last: str) -> str:
         if len(last) > len(first):  # 3-18: nothing to abbreviate (citeproc-py printed "3–8")
             return last
+        if len(last) < len(first) and first.isdigit() and last.isdigit():
+            # An abbreviated last page ("110-5") is read in full (115), then written as the
+            # style says.
+            last = first[: len(first) - len(last)] + last
         # chicago-16 dropped the 15th edition's four-digit rule: 1896-1910 is "1896–910".
         chicago_16 = self.get_root().get_option("page-range-format") == "chicago-16"
         digits = first.isdigit() and last.isdigit() and len(first) == len(last) >= 4

@@ -180,3 +180,25 @@ def test_citation_numbers_collapse_into_ranges() -> None:
     everything = Cluster([CiteItem(f"doe{n}") for n in range(1, 7)])
     some = Cluster([CiteItem(f"doe{n}") for n in (1, 2, 3, 5, 6)])
     assert cite_document(records, [everything, some], style).citations == ["(1–6)", "(1–3; 5; 6)"]
+
+
+def test_an_abbreviated_last_page_is_read_in_full() -> None:
+    # "1669-84" is pages 1669 to 1684: APA writes both in full, Chicago abbreviates its way.
+    record = _work("p", "Page", "Al", 2009, page="1669-84", volume="34")
+    record["container-title"] = "Spine"
+    assert "1669–1684" in Citer().bibliography([record], "apa")[0]
+    assert "1669–84" in Citer().bibliography([record], "chicago")[0]
+
+
+def test_one_authors_years_collapse_with_a_comma() -> None:
+    from references.clusters import CiteItem, Cluster, cite_document
+
+    style = _COLLAPSING.format(
+        collapse="year",
+        sort="issued",
+        body='<names variable="author"><name form="short"/></names>'
+        '<date variable="issued"><date-part name="year"/></date>',
+    )
+    records = [_doe(1, 2001), _doe(2, 2003)]
+    cluster = Cluster([CiteItem("doe2"), CiteItem("doe1")])
+    assert cite_document(records, [cluster], style).citations == ["(Doe 2001, 2003)"]
