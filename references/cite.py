@@ -264,7 +264,7 @@ def _prepared(record: Record) -> dict[str, Any]:
         if key in _NAME_VARIABLES and isinstance(value, list):
             item[key] = [split_particles(n) for n in value]
         elif isinstance(value, str) and key not in _VERBATIM:
-            item[key] = csl_format.field_markup(value)
+            item[key] = csl_format.field_markup(csl_format.field_quotes(value))
     return item
 
 
@@ -424,8 +424,12 @@ class _Job:
 
     def finish(self, text: str) -> str:
         """Apply the output-level fixes and turn markers into HTML."""
+        outer, inner = self.loaded.quotes
+        text = csl_format.resolve_quotes(text, outer, inner)
         if self.loaded.punctuation_in_quote:
-            text = _punctuation_inside_quotes(text, self.loaded.term("close-quote"))
+            text = _punctuation_inside_quotes(text, outer[1])
+            if inner[1] != outer[1]:
+                text = _punctuation_inside_quotes(text, inner[1])
         if self.fmt == "html":
             return csl_format.finish_html(text)
         return csl_format.strip_markers(text)

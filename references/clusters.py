@@ -180,8 +180,16 @@ def _render_cluster(job: Any, cluster: Cluster, row: list[frozenset], index: dic
     for j in order:
         item = cluster.items[j]
         text = _render_cite(job, item, row[j], index[item.key])
+        if text and _opens_a_sentence(job, item, first=not pieces):
+            text = _capital_ibid(job, text)
         if text:
-            affixed = f"{item.prefix}{text}{item.suffix}"  # escaped with the rest
+            # A writer's affixes may hold the markup fields may (<i> ...); the rest of their
+            # text is escaped with the cite's.
+            prefix, suffix = (
+                csl_format.field_markup(csl_format.field_quotes(a))
+                for a in (item.prefix, item.suffix)
+            )
+            affixed = f"{prefix}{text}{suffix}"
             pieces.append(_piece(job, item, index[item.key], affixed))
     parts = [p.text for p in pieces]
     if not parts:
@@ -200,11 +208,24 @@ def _render_cluster(job: Any, cluster: Cluster, row: list[frozenset], index: dic
         parts = [joined]
     if any(cluster.items[j].author_only for j in order) and len(parts) == 1:
         return job.finish(parts[0])  # "Sherman et al.": no layout affixes round a name
-    text = engine.wrap_layout(citation.layout, parts)
-    ibid = loaded.term("ibid")
-    if loaded.root.get("class") == "note" and ibid and text.startswith(ibid):
-        text = text[:1].upper() + text[1:]  # a note opens with a capital: "Ibid., 235."
-    return job.finish(text)
+    return job.finish(engine.wrap_layout(citation.layout, parts))
+
+
+def _opens_a_sentence(job: Any, item: CiteItem, first: bool) -> bool:
+    """Return whether a cite begins a sentence: the first of a footnote, or after a prefix
+    that ends one ("As he said. Ibid.")."""
+    prefix = item.prefix.rstrip()
+    if prefix:
+        return prefix[-1] in ".!?"
+    return first and job.loaded.root.get("class") == "note"
+
+
+def _capital_ibid(job: Any, text: str) -> str:
+    """Capitalise "ibid." where it begins a sentence, as citeproc-js does."""
+    ibid = job.loaded.term("ibid")
+    if ibid and text.startswith(ibid):
+        return text[:1].upper() + text[1:]
+    return text
 
 
 def _piece(job: Any, item: CiteItem, i: int, text: str) -> csl_collapse.Piece:

@@ -39,7 +39,7 @@ from citeproc.source import CitationItem, VariableError
 from citeproc.string import MixedString, NoCase, String, join
 from lxml import etree
 
-from references.csl_format import PlainFormat
+from references.csl_format import QUOTE_CLOSE, QUOTE_OPEN, PlainFormat
 
 CSL_NS = "http://purl.org/net/xbiblio/csl"
 LOCALES_DIR = Path(os.path.dirname(citeproc.__file__)) / "data" / "locales"
@@ -98,7 +98,10 @@ class _Memo:
         quoted = self.__dict__.get("_quoted")
         if quoted is None:
             quoted = self.__dict__["_quoted"] = self.get("quotes", "false").lower() == "true"
-        return super().quote(string) if quoted else string  # type: ignore[misc]
+        if not quoted:
+            return string
+        # Quote markers, written as the locale's quotes once nesting is known (cite.finish).
+        return String(QUOTE_OPEN + str(string) + QUOTE_CLOSE)
 
     def xpath_search(self, expression: str) -> Any:
         # The style tree never changes shape after parsing, and every element proxy is kept
@@ -170,7 +173,7 @@ _STOP_WORDS = frozenset(_STOP_TEXT.split())
 
 
 _SEPARATOR = re.compile("([\\s\u00a0]+|[\u2014\u2013/])")
-_LEADING = re.compile("^[\"'\u201c\u2018(\\[\ue000-\ue00d]*")
+_LEADING = re.compile("^[\"'\u201c\u2018(\\[\ue000-\ue00f]*")
 
 
 def _latin_lower(c: str) -> bool:
@@ -710,6 +713,18 @@ class LoadedStyle:
 
     def term(self, name: str) -> str:
         return str(self.root.get_single_term(name))
+
+    @property
+    def quotes(self) -> tuple[tuple[str, str], tuple[str, str]]:
+        """The locale's outer and inner quotation marks."""
+        found = self.root.__dict__.get("_quote_terms")
+        if found is None:
+            found = (
+                (self.term("open-quote"), self.term("close-quote")),
+                (self.term("open-inner-quote"), self.term("close-inner-quote")),
+            )
+            self.root.__dict__["_quote_terms"] = found
+        return found
 
 
 def load_style(path: Path, locale: str) -> LoadedStyle:

@@ -73,7 +73,60 @@ _FLIPPED = {
     _SMALL_CAPS: '<span style="font-variant:normal;">',
 }
 _LINK_RE = re.compile(f"{_LINK_OPEN}([^{_LINK_MID}]*){_LINK_MID}(.*?){_LINK_CLOSE}", re.DOTALL)
-_MARKER_RE = re.compile("[\ue000-\ue00d]")
+_MARKER_RE = re.compile("[\ue000-\ue00f]")
+QUOTE_OPEN, QUOTE_CLOSE = "\ue00e", "\ue00f"  # quotes, outer or inner as they nest
+
+_DOUBLE = re.compile('"([^"]*)"|\u201c([^\u201c\u201d]*)\u201d')
+# A single quote opens after a space or at the start and closes before one; an apostrophe
+# inside a word (l’Égypte, don’t) or before a year (’09) is left alone.
+_SINGLE = re.compile(
+    "(?<![\\w\u2019'])[\u2018\u2019']((?=\\w)[^\u2018\u2019']*?(?<=[\\w.,!?]))[\u2019'](?![\\w])"
+)
+
+
+_ANY_TAG = re.compile(r"<[^<>]+>")
+_TAG_SLOT = "\ue03f"
+
+
+def field_quotes(text: str) -> str:
+    """Turn the quotation marks in a field's text into quote markers, so that they become
+    the locale's quotes and flip inside other quotes ("friend" in a quoted title: ‘friend’)."""
+    if not any(q in text for q in "\"\u201c\u2018\u2019'"):
+        return text
+    tags = _ANY_TAG.findall(text)
+    if tags:  # a tag's attributes keep their quotes: set the tags aside meanwhile
+        text = _ANY_TAG.sub(_TAG_SLOT, text)
+    for _ in range(3):  # nested quotes: the inner ones first
+        changed = _DOUBLE.sub(
+            lambda m: QUOTE_OPEN + (m.group(1) or m.group(2) or "") + QUOTE_CLOSE, text
+        )
+        changed = _SINGLE.sub(lambda m: QUOTE_OPEN + m.group(1) + QUOTE_CLOSE, changed)
+        if changed == text:
+            break
+        text = changed
+    if tags:
+        pieces = text.split(_TAG_SLOT)
+        text = pieces[0] + "".join(t + p for t, p in zip(tags, pieces[1:], strict=True))
+    return text
+
+
+def resolve_quotes(text: str, outer: tuple[str, str], inner: tuple[str, str]) -> str:
+    """Write quote markers as the locale's quotes, alternating outer and inner as they nest."""
+    if QUOTE_OPEN not in text and QUOTE_CLOSE not in text:
+        return text
+    out: list[str] = []
+    depth = 0
+    for part in re.split(f"([{QUOTE_OPEN}{QUOTE_CLOSE}])", text):
+        if part == QUOTE_OPEN:
+            out.append((outer, inner)[depth % 2][0])
+            depth += 1
+        elif part == QUOTE_CLOSE:
+            depth = max(depth - 1, 0)
+            out.append((outer, inner)[depth % 2][1])
+        else:
+            out.append(part)
+    return "".join(out)
+
 
 # Markup inside a field's text, as citeproc-js reads it (its other tags stay text).
 _FIELD_TAGS = {

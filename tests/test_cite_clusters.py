@@ -93,10 +93,9 @@ def test_prefix_and_suffix_and_the_styles_order_in_a_cluster() -> None:
     assert _cite("apa", cluster) == ["(Ezzo et al., 2007; Sherman et al., 2009)"]
     affixed = Cluster([CiteItem(SHERMAN, prefix="see ", suffix=", for neck pain")])
     assert _cite("apa", affixed) == ["(see Sherman et al., 2009, for neck pain)"]
-    # A writer's affixes are text, escaped in HTML.
-    assert _cite("apa", Cluster([CiteItem(SHERMAN, prefix="<b>")]), fmt="html") == [
-        "(&lt;b&gt;Sherman et al., 2009)"
-    ]
+    # A writer's affixes may hold the markup a field may; anything else is text, escaped.
+    italic = Cluster([CiteItem(SHERMAN, prefix="<i>cf.</i> ", suffix=" <script>")])
+    assert _cite("apa", italic, fmt="html") == ["(<i>cf.</i> Sherman et al., 2009 &lt;script&gt;)"]
 
 
 def test_rtf_output_keeps_italics_and_escapes() -> None:

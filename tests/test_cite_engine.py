@@ -202,3 +202,31 @@ def test_one_authors_years_collapse_with_a_comma() -> None:
     records = [_doe(1, 2001), _doe(2, 2003)]
     cluster = Cluster([CiteItem("doe2"), CiteItem("doe1")])
     assert cite_document(records, [cluster], style).citations == ["(Doe 2001, 2003)"]
+
+
+def test_quotes_in_a_field_become_the_locales_and_flip_inside_quotes() -> None:
+    article = _work("q", "Quote", "Al", 2010)
+    article["title"] = 'Massage as "touch therapy" in l\'Hôpital'
+    article["container-title"] = "Journal of Touch"
+    # Chicago quotes article titles: the inner quotes turn single.
+    entry = Citer().bibliography([article], "chicago")[0]
+    assert "“Massage as ‘Touch Therapy’ in l’Hôpital.”" in entry
+    # APA does not quote them: the field's quotes are the outer ones.
+    assert "Massage as “touch therapy” in l’Hôpital." in Citer().bibliography([article], "apa")[0]
+
+
+def test_ibid_opens_a_sentence_with_a_capital() -> None:
+    from references.clusters import CiteItem, Cluster, cite_document
+
+    records = [_work("i", "Ibis", "Al", 2010, title="Massage of birds")]
+    cites = cite_document(
+        records,
+        [
+            Cluster([CiteItem("i", locator="3")]),
+            Cluster([CiteItem("i", locator="4", prefix="As shown there. ")]),
+            Cluster([CiteItem("i", locator="5", prefix="see ")]),
+        ],
+        "chicago-note-bibliography",
+    ).citations
+    assert cites[1] == "As shown there. Ibid., 4."
+    assert cites[2] == "see ibid., 5."
