@@ -363,50 +363,60 @@ class Name(_Memo, model.Name):
         return super().et_al()
 
     def initialize(self, given: str, mark: str, context: Any) -> str:
-        if self.__dict__.get("_keep_given"):
-            return _tidy_initials(str(given), mark)
         hyphen = str(self.get_option("initialize-with-hyphen", context)).lower() != "false"
-        return initials(str(given), mark, hyphen)
+        return initials(str(given), mark, hyphen, whole=bool(self.__dict__.get("_keep_given")))
 
 
-def initials(given: str, mark: str, hyphen: bool = True) -> str:
-    """Initialise a given name: "Yan-hui" is "Y.-h." with ". " and "YH" with "" (NLM, AMA);
-    a lower-case word of its own ("de") is a particle and stays whole."""
+_TOKEN = re.compile(r"([^\s.\-]+)(\.?)|(-)|(\s+)|\.")
+
+
+def initials(given: str, mark: str, hyphen: bool = True, whole: bool = False) -> str:
+    """Initialise a given name as citeproc-js does: "John" is "J.", "Yan-hui" is "Y.-h."
+    ("YH" with an empty mark, as NLM and AMA write it); a part written with a period is an
+    abbreviation kept as it is ("Ph.", "Me."); a lower-case word ("de") is a particle, kept.
+    With ``whole`` (``initialize="false"``) full names stay and only initials are tidied."""
     period = mark.rstrip()
-    words: list[str] = []
-    for word in given.replace(".", ". ").split():
-        parts = [p for p in word.rstrip(".").split("-") if p]
-        if not parts:
+    compact = not mark  # NLM's "YH": capitals, no periods, no spaces, no hyphens
+    out: list[tuple[str, str]] = []  # (kind, text): initial, word, particle
+    joiner = ""  # what joins the next token to the last: "-" or " "
+    for m in _TOKEN.finditer(given):
+        word, dot, dash, space = m.group(1), m.group(2), m.group(3), m.group(4)
+        if dash:
+            joiner = "-" if joiner != " " else " "
             continue
-        if parts[0][:1].islower() and len(parts) == 1:
-            words.append(word)
+        if space:
+            joiner = " "
             continue
-        letters = [p[0] for p in parts]
-        if not period:  # compact initials (NLM's "YH") are capitals without hyphens
-            words.append("".join(c.upper() for c in letters))
-        elif hyphen:
-            words.append("-".join(c + period for c in letters))
+        if word is None:
+            continue
+        after_hyphen = joiner == "-"
+        if word[:1].islower() and not after_hyphen:
+            token = ("particle", word + dot)
+        elif dot and len(word) > 1:
+            token = ("initial", word)  # an abbreviation: "Ph.", "Me.", "ME."
+        elif len(word) == 1 or not whole:
+            token = ("initial", word[0])
         else:
-            words.append(mark.join(c for c in letters) + period)
-    joiner = " " if mark.endswith(" ") else ""
-    out = ""
-    for i, word in enumerate(words):
-        particle = word[:1].islower() or i and words[i - 1][:1].islower()
-        out += (" " if particle else joiner if period else "") * bool(i) + word
-    return out
-
-
-def _tidy_initials(given: str, mark: str) -> str:
-    """Write initials in a full given name with the style's mark: "I-Chen" -> "I.-Chen"."""
-    period = mark.strip()
-    words = []
-    for word in given.split():
-        if re.fullmatch(r"(?:[A-Z]\.)+[A-Z]?|[A-Z]", word):
-            words.append(mark.join(re.findall("[A-Z]", word)) + period)
-        else:
-            parts = word.split("-")
-            words.append("-".join(p + period if re.fullmatch("[A-Z]", p) else p for p in parts))
-    return " ".join(words)
+            token = ("word", word)
+        if compact and token[0] == "initial":
+            token = ("initial", token[1].upper() if len(token[1]) == 1 else token[1])
+        glue = "-" if after_hyphen and (hyphen or whole) and not compact else ""
+        out.append((glue, *token))
+        joiner = ""
+    text = ""
+    for n, (glue, kind, value) in enumerate(out):
+        if kind == "initial":
+            value += period
+        if n:
+            before = out[n - 1][1]
+            if glue == "-":
+                text += "-"
+            elif kind == "initial" and before == "initial":
+                text += mark[len(period) :]
+            else:
+                text += " "
+        text += value
+    return text
 
 
 class Names(_Memo, model.Names):

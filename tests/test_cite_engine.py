@@ -230,3 +230,17 @@ def test_ibid_opens_a_sentence_with_a_capital() -> None:
     ).citations
     assert cites[1] == "As shown there. Ibid., 4."
     assert cites[2] == "see ibid., 5."
+
+
+def test_initials_keep_abbreviations_and_split_run_together_initials() -> None:
+    # A part written with a period is an abbreviation, kept ("Ph.", "Me."); "M.E" is two
+    # initials; "ME" without a period is a name, initialised to "M".
+    assert initials("Ph.M.E.", ". ") == "Ph. M. E."
+    assert initials("Ph.M.E.", "") == "PhME"
+    assert initials("M.E", " ") == "M E"
+    assert initials("ME", ".") == "M."
+    assert initials("Me.", ".") == "Me."
+    assert initials("John M.E.", ". ") == "J. M. E."
+    # initialize="false": full names stay, initials are tidied.
+    assert initials("John M.E.", ". ", whole=True) == "John M. E."
+    assert initials("ME", ". ", whole=True) == "ME"
