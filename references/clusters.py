@@ -195,6 +195,11 @@ def _render_cluster(job: Any, cluster: Cluster, row: list[frozenset], index: dic
     if not parts:
         return ""
     collapse = citation.get("collapse")
+    grouping = (collapse or "").startswith("year") or citation.get("cite-group-delimiter")
+    if grouping and len(pieces) > 1:
+        pieces = _grouped_by_author(pieces)
+        if not collapse:
+            collapse = "year"  # a cite-group-delimiter groups one author's cites the same way
     if collapse and len(pieces) > 1:
         delimiter = citation.layout.get("delimiter", "")
         joined = csl_collapse.collapse(
@@ -209,6 +214,22 @@ def _render_cluster(job: Any, cluster: Cluster, row: list[frozenset], index: dic
     if any(cluster.items[j].author_only for j in order) and len(parts) == 1:
         return job.finish(parts[0])  # "Sherman et al.": no layout affixes round a name
     return job.finish(engine.wrap_layout(citation.layout, parts))
+
+
+def _grouped_by_author(pieces: list[csl_collapse.Piece]) -> list[csl_collapse.Piece]:
+    """Move one author's cites together, after the first of them (citeproc-js's cite
+    grouping): "Smith 2003; Jones 2005; Smith 2010" is "Smith 2003, 2010; Jones 2005"."""
+    slots: dict[str, list[csl_collapse.Piece]] = {}
+    order: list[list[csl_collapse.Piece]] = []
+    for piece in pieces:
+        if piece.names and piece.names in slots:
+            slots[piece.names].append(piece)
+            continue
+        slot = [piece]
+        order.append(slot)
+        if piece.names:
+            slots[piece.names] = slot
+    return [p for slot in order for p in slot]
 
 
 def _opens_a_sentence(job: Any, item: CiteItem, first: bool) -> bool:
@@ -232,7 +253,10 @@ def _piece(job: Any, item: CiteItem, i: int, text: str) -> csl_collapse.Piece:
     plain = not (item.prefix or item.suffix or item.locator or item.suppress_author)
     state = job.states[i]
     names = ""
-    if plain and job.loaded.citation.get("collapse", "").startswith("year"):
+    citation = job.loaded.citation
+    if plain and (
+        citation.get("collapse", "").startswith("year") or citation.get("cite-group-delimiter")
+    ):
         names = csl_list.names(job.citer, job, i, job.loaded.citation, state)[0]
     return csl_collapse.Piece(text, job.numbers[i], names, state.year_suffix, plain)
 

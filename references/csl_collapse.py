@@ -3,8 +3,7 @@
 - ``citation-number``: runs of three or more consecutive numbers become a range (``[1]–[4]``);
   a repeated number breaks a run (``1, 2, 2–4``).
 - ``year``: one author's cites are written once, their years after (``Smith 1900, 2000``),
-  joined by ``cite-group-delimiter`` (", " unless set; for year suffixes, as citeproc-js,
-  the layout's delimiter).
+  joined by ``cite-group-delimiter`` (", " unless set).
 - ``year-suffix``: within that, cites of the same year print only their suffix
   (``Smith 2000a, b``), joined by ``year-suffix-delimiter``; ``year-suffix-ranged`` also
   writes runs of three or more suffixes as a range (``2000a–e``).
@@ -46,13 +45,10 @@ def collapse(
     if mode == "citation-number":
         groups = _number_groups(pieces)
     elif mode.startswith("year"):
-        # citeproc-js joins a group's years, and a year's suffixes, with the layout's delimiter
-        # unless the style sets its own.
+        # A year's suffixes join with the layout's delimiter unless the style sets its own.
         suffix_delimiter = delimiter if year_suffix_delimiter is None else year_suffix_delimiter
-        # collapse="year" joins years with ", " (as the specification says).
-        default_group = ", " if mode == "year" else delimiter
-        group_delimiter = default_group if cite_group is None else cite_group
-        groups = _author_groups(pieces, mode, group_delimiter, suffix_delimiter)
+        group_delimiter = ", " if cite_group is None else cite_group
+        groups = _author_groups(pieces, mode, group_delimiter, suffix_delimiter, delimiter)
     else:
         groups = [(p.text, False) for p in pieces]
     out = ""
@@ -84,7 +80,7 @@ def _number_groups(pieces: list[Piece]) -> list[tuple[str, bool]]:
 
 
 def _author_groups(
-    pieces: list[Piece], mode: str, cite_group: str, suffix_delimiter: str
+    pieces: list[Piece], mode: str, cite_group: str, suffix_delimiter: str, delimiter: str
 ) -> list[tuple[str, bool]]:
     groups: list[list[Piece]] = []
     for piece in pieces:
@@ -114,7 +110,9 @@ def _author_groups(
             keep = [0] + [n for n in range(1, len(group)) if rests[n]]
             group, rests = [group[n] for n in keep], [rests[n] for n in keep]
         if mode in ("year-suffix", "year-suffix-ranged"):
-            text = first.names + _suffix_runs(group, rests, mode, cite_group, suffix_delimiter)
+            text = first.names + _suffix_runs(
+                group, rests, mode, cite_group, suffix_delimiter, delimiter
+            )
         else:
             text = first.names + rests[0] + "".join(cite_group + r for r in rests[1:])
         out.append((text, True))
@@ -122,9 +120,15 @@ def _author_groups(
 
 
 def _suffix_runs(
-    group: list[Piece], rests: list[str], mode: str, cite_group: str, suffix_delimiter: str
+    group: list[Piece],
+    rests: list[str],
+    mode: str,
+    cite_group: str,
+    suffix_delimiter: str,
+    delimiter: str,
 ) -> str:
-    """Write a group's years, a year's later cites by their suffix alone."""
+    """Write a group's years, a year's later cites by their suffix alone; after a year whose
+    suffixes collapsed the layout's delimiter follows, as citeproc-js writes it."""
     years: list[list[int]] = []
     bases = [_without_suffix(r, p.year_suffix).strip() for r, p in zip(rests, group, strict=True)]
     for n, piece in enumerate(group):
@@ -133,21 +137,21 @@ def _suffix_runs(
             years[-1].append(n)
         else:
             years.append([n])
-    written = []
-    for year in years:
+    out = ""
+    for k, year in enumerate(years):
         head = rests[year[0]]
         suffixes = [group[n].year_suffix for n in year[1:]]
         if mode == "year-suffix-ranged":
             letters = [group[year[0]].year_suffix, *suffixes]
             ranged = _ranges(letters)
-            # The first suffix stays in its cite ("2000a"); the rest follow it.
             at = head.rfind(letters[0])
             if ranged and ranged[0] != letters[0] and at >= 0:
                 head = head[:at] + ranged[0] + head[at + len(letters[0]) :]
-            written.append(head + "".join(suffix_delimiter + r for r in ranged[1:]))
-            continue
-        written.append(head + "".join(suffix_delimiter + s for s in suffixes))
-    return cite_group.join(written)
+            suffixes = ranged[1:]
+        if k:
+            out += delimiter if len(years[k - 1]) > 1 else cite_group
+        out += head + "".join(suffix_delimiter + x for x in suffixes)
+    return out
 
 
 def _without_suffix(text: str, suffix: str) -> str:
