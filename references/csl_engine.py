@@ -452,7 +452,10 @@ class Date(_Memo, model.Date):
             return None if value is None else String(_date_sort_key(self, value))
         text = super().process(item, variable, **kwargs)
         if text and _implicit_year_suffix(self, item, variable or self.get("variable")):
-            text = String(str(text) + str(item.reference["year_suffix"]))
+            text, suffix = str(text), str(item.reference["year_suffix"])
+            affix = self.get("suffix", "")
+            at = len(text) - len(affix) if affix and text.endswith(affix) else len(text)
+            text = String(text[:at] + suffix + text[at:])  # "(1980a)", inside the affixes
         return text
 
     def render_single_date(self, date: Any, show_parts: Any = None, context: Any = None) -> Any:

@@ -244,3 +244,58 @@ def test_initials_keep_abbreviations_and_split_run_together_initials() -> None:
     # initialize="false": full names stay, initials are tidied.
     assert initials("John M.E.", ". ", whole=True) == "John M. E."
     assert initials("ME", ". ", whole=True) == "ME"
+
+
+_ADD_NAMES = """<style xmlns="http://purl.org/net/xbiblio/csl" class="in-text" version="1.0">
+  <info><title>Adding names</title><id>add-names</id><updated>2026-12-08T00:00:00+00:00</updated>
+  </info>
+  <citation et-al-min="3" et-al-use-first="1" {options}>
+    <layout delimiter="; ">
+      <group delimiter=" ">
+        <names variable="author"><name form="short" and="symbol" initialize-with=". "/></names>
+        <date variable="issued" prefix="(" suffix=")"><date-part name="year"/></date>
+      </group>
+    </layout>
+  </citation>
+</style>"""
+
+
+def _team(key: str, *families: str) -> dict[str, Any]:
+    return {
+        "id": key,
+        "type": "report",
+        "title": f"Massage team {key}",
+        "author": [{"family": f, "given": "Lee"} for f in families],
+        "issued": {"date-parts": [[2011]]},
+    }
+
+
+TEAMS = [
+    _team("a", "Park", "Cho", "Moon"),
+    _team("b", "Park", "Cho", "Moon"),  # the same team again
+    _team("c", "Park", "Han", "Moon"),
+]
+
+
+def test_added_names_stay_when_they_tell_some_cites_apart() -> None:
+    from references.clusters import CiteItem, Cluster, cite_document
+
+    style = _ADD_NAMES.format(options='disambiguate-add-names="true"')
+    clusters = [Cluster([CiteItem(r["id"])]) for r in TEAMS]
+    # a and b cannot be told apart, but a second name tells both from c: it stays.
+    assert cite_document(TEAMS, clusters, style).citations == [
+        "Park, Cho, et al. (2011)",
+        "Park, Cho, et al. (2011)",
+        "Park, Han, et al. (2011)",
+    ]
+
+
+def test_an_implicit_year_suffix_goes_inside_the_dates_affixes() -> None:
+    from references.clusters import CiteItem, Cluster, cite_document
+
+    style = _ADD_NAMES.format(options='disambiguate-add-year-suffix="true"')
+    clusters = [Cluster([CiteItem(r["id"])]) for r in TEAMS[:2]]
+    assert cite_document(TEAMS[:2], clusters, style).citations == [
+        "Park et al. (2011a)",
+        "Park et al. (2011b)",
+    ]
