@@ -424,6 +424,7 @@ class _Job:
 
     def finish(self, text: str) -> str:
         """Apply the output-level fixes and turn markers into HTML."""
+        text = csl_format.merge_punctuation(text)
         outer, inner = self.loaded.quotes
         text = csl_format.resolve_quotes(text, outer, inner)
         if self.loaded.punctuation_in_quote:

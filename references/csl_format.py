@@ -110,6 +110,24 @@ def field_quotes(text: str) -> str:
     return text
 
 
+_SEAM = re.compile("([.;:!?])([\ue000-\ue00f]*)([.;:!?])")
+
+
+def merge_punctuation(text: str) -> str:
+    """Merge punctuation where two pieces meet, as citeproc-js does: "Life?" and ". " give
+    "Life? ", ";" and ":" give ";", ":" and "!" give "!"; a period and a comma stay."""
+
+    def merge(m: re.Match[str]) -> str:
+        first, between, second = m.group(1), m.group(2), m.group(3)
+        if first in ";:!?" and second in ".:" or first == "." == second:
+            return first + between
+        if first in ";:" and second in "!?":
+            return between + second
+        return m.group(0)
+
+    return _SEAM.sub(merge, text)
+
+
 def resolve_quotes(text: str, outer: tuple[str, str], inner: tuple[str, str]) -> str:
     """Write quote markers as the locale's quotes, alternating outer and inner as they nest."""
     if QUOTE_OPEN not in text and QUOTE_CLOSE not in text:

@@ -299,3 +299,13 @@ def test_an_implicit_year_suffix_goes_inside_the_dates_affixes() -> None:
         "Park et al. (2011a)",
         "Park et al. (2011b)",
     ]
+
+
+def test_punctuation_merges_where_pieces_meet() -> None:
+    from references.csl_format import merge_punctuation
+
+    assert merge_punctuation("Does massage help?. Pain") == "Does massage help? Pain"
+    assert merge_punctuation("as noted;: see") == "as noted; see"
+    assert merge_punctuation("as noted:? see") == "as noted? see"
+    assert merge_punctuation("in \ue000Pain.\ue001. Next") == "in \ue000Pain.\ue001 Next"
+    assert merge_punctuation("e.g., a,. b") == "e.g., a,. b"  # a comma and a period stay
