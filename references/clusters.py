@@ -20,6 +20,7 @@ so a cite reads the same here as in the work's bibliography.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -200,8 +201,14 @@ def _render_cluster(job: Any, cluster: Cluster, row: list[frozenset], index: dic
         pieces = _grouped_by_author(pieces)
         if not collapse:
             collapse = "year"  # a cite-group-delimiter groups one author's cites the same way
+    delimiter = citation.layout.get("delimiter", "")
+    if len(pieces) > 1 and any(p.text[:1] in ",;." for p in pieces[1:]):
+        # A cite whose prefix opens with punctuation (", cited in") takes no delimiter.
+        parts = [pieces[0].text]
+        for piece in pieces[1:]:
+            parts[0] += ("" if piece.text[:1] in ",;." else delimiter) + piece.text
+        collapse = None
     if collapse and len(pieces) > 1:
-        delimiter = citation.layout.get("delimiter", "")
         joined = csl_collapse.collapse(
             pieces,
             collapse,
@@ -236,8 +243,8 @@ def _opens_a_sentence(job: Any, item: CiteItem, first: bool) -> bool:
     """Return whether a cite begins a sentence: the first of a footnote, or after a prefix
     that ends one ("As he said. Ibid.")."""
     prefix = item.prefix.rstrip()
-    if prefix:
-        return prefix[-1] in ".!?"
+    if prefix:  # a sentence, not a one-word abbreviation ("cf.", "Nocapsafter.")
+        return prefix[-1] in ".!?" and " " in prefix.strip()
     return first and job.loaded.root.get("class") == "note"
 
 
@@ -261,11 +268,16 @@ def _piece(job: Any, item: CiteItem, i: int, text: str) -> csl_collapse.Piece:
     return csl_collapse.Piece(text, job.numbers[i], names, state.year_suffix, plain)
 
 
+_LOCATOR_RANGE = re.compile(r"(?<=\d)\s*[-\u2013]\s*(?=\d)")
+
+
 def _render_cite(job: Any, item: CiteItem, where: frozenset, i: int) -> str:
     loaded = job.loaded
     render_item = job.item(i, job.states[i])
     if item.locator is not None:
-        render_item["locator"] = engine.source.Locator(item.label, str(item.locator))
+        # "100 - 103" is the range 100-103; spaces round a locator are not part of it.
+        locator = _LOCATOR_RANGE.sub("-", str(item.locator).strip())
+        render_item["locator"] = engine.source.Locator(item.label, locator)
     render_item["positions"] = where
     with loaded.lock:
         loaded.root.formatter = csl_format.FORMATS[job.fmt]

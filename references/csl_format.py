@@ -224,6 +224,18 @@ def _tags(text: str) -> str:
     return "".join(out)
 
 
+# Superscript characters, written in HTML as <sup> of their letter (as citeproc-js does):
+# the ordinals of French, Spanish and Portuguese ("1ʳᵉ", "1.ª").
+_SUPERSCRIPTS = dict(
+    zip(
+        "ªºʰʲʳʷʸˡˢˣᵃᵇᵈᵉᵍᵏᵐᵒᵖᵗᵘᵛᶜᶠᶻⁱⁿ¹²³⁰⁴⁵⁶⁷⁸⁹",
+        "aohjrwylsxabdegkmoptuvcfzin1230456789",
+        strict=True,
+    )
+)
+_SUPERSCRIPT_RE = re.compile(f"[{''.join(_SUPERSCRIPTS)}]")
+
+
 def finish_html(text: str) -> str:
     """Escape rendered text and turn the markup markers into HTML tags."""
 
@@ -234,6 +246,7 @@ def finish_html(text: str) -> str:
     text = _LINK_RE.sub(link, text)
     text = html.escape(text, quote=False)
     text = _LINK_RE.sub(lambda m: f'<a href="{m.group(1)}">{m.group(2)}</a>', text)
+    text = _SUPERSCRIPT_RE.sub(lambda m: f"<sup>{_SUPERSCRIPTS[m.group(0)]}</sup>", text)
     return _tags(text)
 
 

@@ -194,3 +194,20 @@ def test_reference_page_refuses_a_bad_page_without_a_500(client) -> None:  # typ
     response = client.get(f"/references/{SHERMAN}?page=" + "9" * 60)
     assert response.status_code == 400
     assert "at most 40 printable characters" in response.get_data(as_text=True)
+
+
+def test_a_locator_range_is_tidied_and_a_punctuation_prefix_takes_no_delimiter() -> None:
+    assert _cite("apa", Cluster([CiteItem(SHERMAN, locator=" 235 - 236 ")])) == [
+        "(Sherman et al., 2009, pp. 235–236)"
+    ]
+    cluster = Cluster([CiteItem(EZZO), CiteItem(SHERMAN, prefix=", cited in ")])
+    assert _cite("apa", cluster) == ["(Ezzo et al., 2007, cited in Sherman et al., 2009)"]
+
+
+def test_a_one_word_prefix_does_not_open_a_sentence() -> None:
+    notes = _cite(
+        "chicago-note-bibliography",
+        Cluster([CiteItem(SHERMAN)]),
+        Cluster([CiteItem(SHERMAN, prefix="cf. ")]),
+    )
+    assert notes[1] == "cf. ibid."

@@ -309,3 +309,9 @@ def test_punctuation_merges_where_pieces_meet() -> None:
     assert merge_punctuation("as noted:? see") == "as noted? see"
     assert merge_punctuation("in \ue000Pain.\ue001. Next") == "in \ue000Pain.\ue001 Next"
     assert merge_punctuation("e.g., a,. b") == "e.g., a,. b"  # a comma and a period stay
+
+
+def test_superscript_letters_are_sup_in_html() -> None:
+    from references.csl_format import finish_html
+
+    assert finish_html("1ʳᵉ éd. & 2.ª") == "1<sup>r</sup><sup>e</sup> éd. &amp; 2.<sup>a</sup>"
