@@ -177,7 +177,7 @@ _LEADING = re.compile("^[\"'\u201c\u2018(\\[\ue000-\ue00f]*")
 
 
 def _latin_lower(c: str) -> bool:
-    return c.islower() and unicodedata.name(c, "").startswith("LATIN")
+    return c.islower() and (c.isascii() or unicodedata.name(c, "").startswith("LATIN"))
 
 
 def _capitalise(word: str, first: bool = True) -> str:
@@ -275,7 +275,10 @@ class Text(_Memo, model.Text):
             self.__dict__["_kind"] = kind
         if kind == "variable":
             text = self._variable(item, context)
-            if self.get("variable") in _RANGED and text is not None and "-" in str(text):
+            ranged = self.__dict__.get("_ranged")
+            if ranged is None:
+                ranged = self.__dict__["_ranged"] = self.get("variable") in _RANGED
+            if ranged and text is not None and "-" in str(text):
                 text = _number_range(self, str(text))
         elif kind == "macro":
             text = self.get_macro(self.get("macro")).render(
