@@ -42,6 +42,8 @@ from pathlib import Path
 from typing import Any
 
 from citeproc import NAMES, VARIABLES
+from citeproc.source import Date as CslDate
+from citeproc.source import DateRange
 from citeproc.source import Name as CslName
 from citeproc.source.json import CiteProcJSON
 from citeproc.string import String
@@ -268,8 +270,46 @@ def _prepared(record: Record) -> dict[str, Any]:
     return item
 
 
+_DATE_KEYS = ("issued", "accessed", "event-date", "original-date", "submitted")
+
+
 def _reference(record: Record) -> Any:
-    return next(iter(CiteProcJSON([_prepared(record)]).values()))
+    item = _prepared(record)
+    seasons = {key: _seasons(item[key]) for key in _DATE_KEYS if isinstance(item.get(key), dict)}
+    reference = next(iter(CiteProcJSON([item]).values()))
+    for key, found in seasons.items():
+        value = dict.get(reference, key.replace("-", "_"))
+        if isinstance(value, DateRange):
+            dates = [value.begin, dict.get(value, "end")]
+        else:
+            dates = [value] if isinstance(value, CslDate) else []
+        for date, season in zip(dates, found, strict=False):
+            if season and date is not None:
+                date["season"] = season
+    return reference
+
+
+def _seasons(value: dict[str, Any]) -> list[int]:
+    """Read months 13-24 as seasons (CSL-JSON's way of writing Spring ... Winter, thrice),
+    taking them out of the date parts; a month outside 1-12 otherwise is dropped, with its
+    day. Returns each date's season (0: none)."""
+    parts = value.get("date-parts")
+    if not isinstance(parts, list):
+        return []
+    found, cleaned = [], []
+    for date in parts:
+        date = [
+            int(p) if isinstance(p, str) and p.strip().lstrip("-").isdigit() else p for p in date
+        ]
+        season = 0
+        if len(date) > 1 and isinstance(date[1], int) and not 1 <= date[1] <= 12:
+            month = date[1]
+            season = (month - 13) % 4 + 1 if 13 <= month <= 24 else 0
+            date = date[:1]
+        cleaned.append(date)
+        found.append(season)
+    value["date-parts"] = cleaned
+    return found
 
 
 class _Job:

@@ -327,9 +327,19 @@ class Text(_Memo, model.Text):
 
 
 class Name(_Memo, model.Name):
+    def format(self, string: Any) -> Any:
+        # form="count" is a number, summed over the variables of a cs:names (citeproc-py's
+        # formatting made it text first, so 3 authors and 2 editors counted "32").
+        return string if isinstance(string, int) else super().format(string)
+
+    def wrap(self, string: Any) -> Any:
+        return string if isinstance(string, int) else super().wrap(string)
+
     def process(
         self, item: Any, variable: str, context: Any = None, sort_options: Any = None, **kwargs: Any
     ) -> Any:
+        if self.get("form") == "count" and sort_options is None:
+            return self._count(item, variable, context)
         options = dict(sort_options or {})
         # initialize="false": keep full given names, only tidy those already initials.
         self.__dict__["_keep_given"] = self.get("initialize", "true") == "false"
@@ -346,6 +356,17 @@ class Name(_Memo, model.Name):
         return super().process(
             item, variable, context=context, sort_options=options or None, **kwargs
         )
+
+    def _count(self, item: Any, variable: str, context: Any) -> int:
+        """form="count": the number of names shown (all of them unless et-al truncates)."""
+        names = dict.get(item.reference, variable) or []
+        overrides = item.get("name_options") or {}
+        minimum = int(overrides.get("et-al-min") or self.get_option("et-al-min", context) or 0)
+        first = int(
+            overrides.get("et-al-use-first") or self.get_option("et-al-use-first", context) or 1
+        )
+        truncated = minimum and len(names) >= minimum and len(names) > 1
+        return min(len(names), first) if truncated else len(names)
 
     def get_option(self, name: str, context: Any = None, sort_options: Any = None) -> Any:
         # Unless a sort key or disambiguation overrides it, an option depends only on this
@@ -476,7 +497,7 @@ class Date(_Memo, model.Date):
         if end is None or end.is_nil():
             return self.render_single_date(begin, show_parts, context)
         order = [p.get("name") for p in self.iterchildren() if p.get("name") in show_parts]
-        differ = [n for n in order if begin.get(n) != end.get(n)]
+        differ = [n for n in order if _date_part(begin, n) != _date_part(end, n)]
         if not differ:
             return self.render_single_date(begin, show_parts, context)
         first, last = order.index(differ[0]), order.index(differ[-1])
@@ -485,6 +506,14 @@ class Date(_Memo, model.Date):
         if not left or not right:
             return left or right
         return String(str(left).rstrip() + EN_DASH + str(right).lstrip())
+
+
+def _date_part(date: Any, name: str) -> Any:
+    """Return a part of a date; a season stands in for a missing month."""
+    value = date.get(name)
+    if name == "month" and value is None and date.get("season"):
+        return ("season", date.get("season"))
+    return value
 
 
 def _implicit_year_suffix(element: Any, item: Any, variable: str | None) -> bool:

@@ -315,3 +315,21 @@ def test_superscript_letters_are_sup_in_html() -> None:
     from references.csl_format import finish_html
 
     assert finish_html("1ʳᵉ éd. & 2.ª") == "1<sup>r</sup><sup>e</sup> éd. &amp; 2.<sup>a</sup>"
+
+
+def test_seasons_and_form_count() -> None:
+    # CSL-JSON writes seasons as months 13-24 (Spring, Summer, Autumn, Winter).
+    record = _work("s", "Season", "Al", [[2001, 21], [2002, 22]], type="book")
+    record["title"] = "Massage in the seasons"
+    seasons = """<style xmlns="http://purl.org/net/xbiblio/csl" class="in-text" version="1.0">
+      <info><title>Seasons</title><id>seasons</id><updated>2026-12-08T00:00:00+00:00</updated>
+      </info><citation><layout>
+      <date variable="issued" form="text" date-parts="year-month"/></layout></citation></style>"""
+    assert Citer().citation([record], seasons) == "Spring 2001–Summer 2002"
+    count = """<style xmlns="http://purl.org/net/xbiblio/csl" class="in-text" version="1.0">
+      <info><title>Count</title><id>count</id><updated>2026-12-08T00:00:00+00:00</updated></info>
+      <citation><layout><names variable="author editor"><name form="count"/></names>
+      </layout></citation></style>"""
+    people = [{"family": f, "given": "A"} for f in ("One", "Two", "Three")]
+    counted = dict(record, author=people, editor=people[:2])
+    assert Citer().citation([counted], count) == "5"
