@@ -347,6 +347,9 @@ class Name(_Memo, model.Name):
         if overrides:
             options.update(overrides)
         self.__dict__["_sorting"] = sort_options is not None
+        for option in ("delimiter-precedes-last", "delimiter-precedes-et-al"):
+            if self.get_option(option, context) == "after-inverted-name":
+                options[option] = self._after_inverted(item, variable, context, options, option)
         if sort_options is not None:
             options["and"] = None  # "and" has no place in a sort key
             # "sort-only": "van den Dolder" prints so but sorts under D (citeproc-py never
@@ -356,6 +359,23 @@ class Name(_Memo, model.Name):
         return super().process(
             item, variable, context=context, sort_options=options or None, **kwargs
         )
+
+    def _after_inverted(
+        self, item: Any, variable: str, context: Any, options: dict[str, Any], option: str
+    ) -> str:
+        """Resolve "after-inverted-name": a delimiter only after a name written family first."""
+        names = dict.get(item.reference, variable) or []
+        minimum = int(options.get("et-al-min") or self.get_option("et-al-min", context) or 0)
+        first = int(
+            options.get("et-al-use-first") or self.get_option("et-al-use-first", context) or 1
+        )
+        shown = min(len(names), first) if minimum and len(names) >= minimum else len(names)
+        before = shown - 2 if option == "delimiter-precedes-last" else shown - 1
+        order = self.get_option("name-as-sort-order", context)
+        inverted = order == "all" or order == "first" and before == 0
+        if before < 0 or before >= len(names) or "literal" in names[before]:
+            return "never"  # an organisation's name is never inverted
+        return "always" if inverted else "never"
 
     def _count(self, item: Any, variable: str, context: Any) -> int:
         """form="count": the number of names shown (all of them unless et-al truncates)."""

@@ -333,3 +333,16 @@ def test_seasons_and_form_count() -> None:
     people = [{"family": f, "given": "A"} for f in ("One", "Two", "Three")]
     counted = dict(record, author=people, editor=people[:2])
     assert Citer().citation([counted], count) == "5"
+
+
+def test_a_delimiter_after_an_inverted_name_only() -> None:
+    style = """<style xmlns="http://purl.org/net/xbiblio/csl" class="in-text" version="1.0">
+      <info><title>Inverted</title><id>inverted</id><updated>2026-12-08T00:00:00+00:00</updated>
+      </info><citation><layout><names variable="author">
+      <name and="text" name-as-sort-order="first" delimiter-precedes-last="after-inverted-name"
+            initialize-with=". "/></names></layout></citation></style>"""
+    two = _work("t", "Roe", "Ann", 2001)
+    two["author"] = [{"family": "Roe", "given": "Ann"}, {"family": "Poe", "given": "Bo"}]
+    three = dict(two, id="th", author=[*two["author"], {"family": "Loe", "given": "Cy"}])
+    assert Citer().citation([two], style) == "Roe, A., and B. Poe"  # Roe is inverted
+    assert Citer().citation([three], style) == "Roe, A., B. Poe and C. Loe"  # Poe is not
