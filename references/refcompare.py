@@ -82,7 +82,7 @@ def name_key(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", fold(name))
 
 
-def _leading_number(value: str) -> str:
+def leading_number(value: str) -> str:
     m = re.match(r"\s*([A-Za-z]*\d+)", value)
     return m.group(1).lower() if m else fold(value)
 
@@ -148,7 +148,7 @@ def differences(
         found.append(Difference("journal", entry.journal, journal))
     for name, variable in (("volume", "volume"), ("issue", "issue")):
         pasted, library = getattr(entry, name), record.get(variable)
-        if pasted and library and _leading_number(str(pasted)) != _leading_number(str(library)):
+        if pasted and library and leading_number(str(pasted)) != leading_number(str(library)):
             found.append(Difference(name, str(pasted), str(library)))
     library_pages = str(record.get("page") or "")
     if entry.pages and library_pages:

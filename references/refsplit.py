@@ -164,6 +164,13 @@ def _split_unmarked(block: list[str]) -> list[list[str]]:
     complete = sum(1 for line in lines if _looks_complete(line.strip()))
     if len(lines) > 1 and complete >= 0.8 * len(lines):
         return [[line] for line in lines]
+    # Undated web pages, one a line: every line ends a sentence and starts like an entry.
+    # (Hard-wrapped lines mostly end mid-sentence.)
+    plain = [_plain(line) for line in lines]
+    ended = sum(1 for p in plain if _TERMINAL_RE.search(p))
+    started = sum(1 for p in plain if _ENTRY_START_RE.match(p))
+    if len(lines) > 1 and ended >= 0.9 * len(lines) and started >= 0.9 * len(lines):
+        return [[line] for line in lines]
     groups: list[list[str]] = [[lines[0]]]
     dated = _is_dated(lines[0])  # whether the entry being built has a year or an identifier yet
     for line in lines[1:]:
