@@ -268,14 +268,19 @@ def _has_no_facts(record: Record) -> bool:
     return not given and year_of(record) is None
 
 
-def _is_sure(score: _Score) -> bool:
-    """Apply the matching rule: an agreeing identifier, or title, first author and two facts."""
-    if score.identifier is not None:
-        return score.identifier  # a different DOI or PMID is never this work
+def _text_is_sure(score: _Score) -> bool:
+    """Return whether title, first author and two of journal, year, volume, page agree."""
     if not (score.title_agrees and score.author):
         return False
     # A web page cited without date or publisher has nothing more to agree on.
     return score.agreeing() >= 2 or _has_no_facts(score.record)
+
+
+def _is_sure(score: _Score) -> bool:
+    """Apply the matching rule: an agreeing identifier, or title, first author and two facts."""
+    if score.identifier is not None:
+        return score.identifier  # a different DOI or PMID is never this work
+    return _text_is_sure(score)
 
 
 def _listing(names: list[str]) -> str:
@@ -338,7 +343,7 @@ def _judge(entry: PastedEntry, records: list[Record]) -> CheckedEntry:
     if best.identifier:
         # The identifier names one record while title and first author name another: a pasted
         # DOI from the wrong line, or the wrong title. Either way, not a match to take.
-        words = next((s for s in shown[1:] if s.title_agrees and s.author), None)
+        words = next((s for s in shown[1:] if _text_is_sure(s)), None)
         rivals = words is not None
     else:
         words = None

@@ -29,8 +29,9 @@ _PMID_RE = re.compile(r"\bPMID\s*:?\s*(\d{1,9})", re.IGNORECASE)
 _PMCID_RE = re.compile(r"\bPMC(?:ID)?\s*:?\s*(?:PMC)?(\d{3,9})\b", re.IGNORECASE)
 _URL_RE = re.compile(r"(?:https?://|www\.)[^\s<>\"]+", re.IGNORECASE)
 _NOISE_RE = re.compile(
-    r"\[(?:PMC free article|PubMed|Google Scholar|CrossRef|Ref list|DOI)\]|\[cited [^\]]{0,40}\]"
-    r"|\b(?:Accessed|Retrieved|Cited|Viewed)(?:\s+on)?\s+[^.]*?\d{4}\.?"
+    r"\[(?:PMC free article|PubMed|Google Scholar|CrossRef|Ref list|DOI)\]|\[cited [^\]]{0,40}\]|\[Preprint\]"
+    r"|\b(?:Accessed|Retrieved|Cited|Viewed)(?:\s+on)?\s+[^.]*?\d{4}(?:,?\s+from\b)?\.?"
+    r"|\bView at (?:Publisher|Google Scholar|Scopus|PubMed|Web of Science|MathSciNet)\b\s*[·|]?"
     r"|\bRetrieved from\b|\bAvailable (?:from|at)\s*:?|\bEpub\b[^.;]*[.;]?|\[Internet\]",
     re.IGNORECASE,
 )
@@ -43,7 +44,7 @@ _PAREN_YEAR_RE = re.compile(r"\(\s*((?:1[89]|20)\d\d)[a-z]?(?:[,;][^()]{0,30})?\
 _NO_DATE_RE = re.compile(r"\((?:n\.\s?d\.?|no date|nd|undated)\)", re.IGNORECASE)
 _BARE_YEAR_RE = re.compile(r"(?<=[,.])\s+((?:1[89]|20)\d\d)[a-z]?(?=[.,:]\s|[.]?$)")
 _AMA_AUTHORS_RE = re.compile(
-    r"^(?:[A-Z][\w'’\-]+(?:\s(?:[a-z]{1,3}\s)?[A-Z][\w'’\-]+)*\s[A-Z]{1,3}(?:\s[A-Z]{1,3})?"
+    r"^(?:[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’\-]+(?:\s(?:[a-z]{1,3}\s)?[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’\-]+)*\s[A-Z]{1,3}(?:-[A-Z])?(?:\s[A-Z]{1,3}|\s[a-z]{1,3}\s[A-Z]{1,3})?"
     r"(?:,\s*|\s+(?:and|&)\s+)?)+(?:,?\s*et\s+al)?\.\s"
 )
 _SENTENCE_END_RE = re.compile(r"(?<=[.?!])\s+(?=[\"“‘(\[]?[A-Z0-9])")
@@ -66,10 +67,21 @@ _VOL_ISSUE_PAGES_RE = re.compile(
     rf"(?<![\d.])(\d{{1,5}})\s*(?:\(([^)]{{1,20}})\))?\s*[,:]\s*(?:pp?\.?\s*)?({_PAGES})(?![\d(])"
 )
 _JOURNAL_END_RE = re.compile(
-    r"\s*(?:[.,;:]\s*|\s)(?=\d|vol\b|volume\b|pp?\.|no\.|issue\b|art\.|\(\d)|\s*[.,;]\s*$",
+    r"\s*(?:[.,;:]\s*|\s)(?=\d|[A-Z]{1,3}\d{4,}|vol\b|volume\b|pp?\.|no\.|issue\b|art\.|\(\d"
+    r"|published\s+online\b|(?:jan|feb|mar|apr|may|jun|jul|aug|sept?|oct|nov|dec)[a-z]*\.?[\s,])"
+    r"|\s*[.,;]\s*$",
     re.IGNORECASE,
 )
-_INITIALS_RE = re.compile(r"(?:\b[A-Z]\.\s*-?\s*)+$|\s[A-Z]{1,3}$")
+_MLA_FIRST_RE = re.compile(
+    r"^([A-ZÀ-ÖØ-ÞĀ-Ž][\w'’\-]+(?:\s(?:[a-z]{1,3}\s)?[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’\-]+)*),\s*"
+    r"([A-ZÀ-ÖØ-ÞĀ-Ž][\w'’\-]*\.?(?:\s[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’\-]*\.?)*)(?:,\s*|\s*$)"
+)
+_GIVEN_FIRST_RE = re.compile(
+    r"^(?:[A-Z]\.\s?-?)+\s?[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’\-]+(?:\s[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’\-]+)?$"
+)
+_INITIALS_RE = re.compile(
+    r"(?:\b[A-Z]\.\s*-?\s*)+$|\s[A-Z]{1,3}(?:-[A-Z])?(?:\s[a-z]{1,3}\s[A-Z])?$"
+)
 
 
 @dataclass
@@ -159,7 +171,7 @@ def _looks_like_names(text: str) -> bool:
     words = text.split()
     return (
         bool(words)
-        and len(words) <= 40
+        and len(words) <= 150  # reviews list twenty authors and more
         and not _LOWER_RUN_RE.search(
             re.sub(r"\bet al\b|\b(?:van|von|de|der|den|la|le|du|da|dos|del)\b", "", text)
         )
@@ -184,19 +196,36 @@ def parse_names(block: str) -> tuple[list[str], list[str], bool]:
     block = re.sub(r",?\s*(?:\bet\.?\s*al\b\.?|\.\.\.|…).*$", "", block).strip(" ,;")
     if not block:
         return [], [], et_al
-    apa = re.findall(
-        r"([A-Z][\w'’\-]+(?:\s(?:[a-z]{1,3}\s)?[A-Z][\w'’\-]+)*),\s*((?:[A-Z]\.\s*-?\s*)+)",
-        block + " ",
-    )
-    if apa:
-        return [family for family, _ in apa], [_initials_of(g) for _, g in apa], et_al
+    given_first = [p.strip() for p in re.split(r",\s*(?:and\s+)?|\s+and\s+", block) if p.strip()]
+    if all(_GIVEN_FIRST_RE.match(p) for p in given_first):
+        # IEEE and Hindawi: "M. Imanura, A. D. Furlan, and E. L. Irvin"
+        names = [p.rsplit(None, 1) for p in given_first]
+        return [n[-1] for n in names], [_initials_of(n[0]) for n in names], et_al
+    raw = block
     block = block.rstrip(". ")
     parts = [p.strip() for p in re.split(r",\s*|\s+(?:and|&)\s+|;\s*", block) if p.strip()]
     parts = [re.sub(r"^(?:and|&)\s+", "", p) for p in parts]
-    if parts and all(re.search(r"\s[A-Z]{1,3}$", p) for p in parts):
+    if parts and all(
+        re.search(r"\s[A-Z]{1,3}(?:-[A-Z])?(?:\s[a-z]{1,3}\s[A-Z])?$", p) for p in parts
+    ):
         # AMA: "Sherman KJ"
         families = [_INITIALS_RE.sub("", p).strip() for p in parts]
         return families, [p.rsplit(None, 1)[-1] for p in parts], et_al
+    mla = _MLA_FIRST_RE.match(raw)
+    if mla and re.search(r"[a-z]{2}", mla.group(2)):
+        # MLA / Chicago: "Furlan, Andrea D., M. Giraldo, and M. Imamura" - first inverted,
+        # the rest given name first.
+        rest = [p for p in re.split(r",\s*(?:and\s+)?|\s+and\s+", raw[mla.end() :]) if p]
+        names = [p.strip().rsplit(None, 1) for p in rest if p.strip()]
+        families = [mla.group(1), *[n[-1] for n in names]]
+        initials = [_initials_of(mla.group(2)), *[_initials_of(" ".join(n[:-1])) for n in names]]
+        return families, initials, et_al
+    apa = re.findall(
+        r"([A-ZÀ-ÖØ-ÞĀ-Ž][\w'’\-]+(?:\s(?:[a-z]{1,3}\s)?[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’\-]+)*),\s*((?:[A-Z]\.\s*-?\s*)+)",
+        raw + " ",
+    )
+    if apa:
+        return [family for family, _ in apa], [_initials_of(g) for _, g in apa], et_al
     if len(parts) >= 2 and len(parts[0].split()) <= 3 and "," in block:
         # MLA / Chicago: "Elliott, Rex, and Brendan Burkett" - first inverted, the rest not.
         rest = [p for p in parts[2:] if p]
