@@ -44,6 +44,7 @@ from references.refparse import (
 from references.refreprint import MATCHED, NOT_FOUND, POSSIBLE, reprint
 
 __all__ = [
+    "MAX_ENTRIES",
     "MAX_PASTE",
     "Candidate",
     "CheckReport",
@@ -60,6 +61,7 @@ TITLE_AGREES = 88  # a title this close (0-100) is the same title
 POSSIBLE_SCORE = 70  # candidates scoring less are not worth a writer's time
 POSSIBLE_TITLE = 60
 RIVAL_MARGIN = 3  # a second record this close to the best makes a match ambiguous
+MAX_ENTRIES = 1000  # entries checked per paste (each one reads at most one DOI, PMID, PMCID)
 
 FindCandidates = Callable[[PastedEntry], list[Record]]
 
@@ -118,6 +120,7 @@ class CheckReport:
     style: str = "apa"
     fmt: str = "text"
     message: str | None = None
+    total: int = 0  # entries in the paste; more than were checked when the paste was too long
 
     def summary(self) -> dict[str, int]:
         """Return how many entries were matched, possible and not found."""
@@ -134,6 +137,8 @@ class CheckReport:
             "format": self.fmt,
             "summary": self.summary(),
             "message": self.message,
+            "limited": self.total > len(self.entries),
+            "total_entries": max(self.total, len(self.entries)),
         }
 
 
@@ -379,14 +384,23 @@ def check_references(
     raw = split_entries(text)
     if not raw:
         return CheckReport([], "", style, fmt, message="The paste holds no references to check.")
-    checked = [_judge(entry, find_candidates(entry)) for entry in map(_parse, raw)]
+    total = len(raw)
+    # Each entry costs an identifier lookup and a search: a paste of 50,000 "doi:" lines must
+    # not hold a worker for half a minute, so the checker reads a bounded number of entries.
+    checked = [_judge(entry, find_candidates(entry)) for entry in map(_parse, raw[:MAX_ENTRIES])]
     formatted = reprint([(c.status, c.entry, c.record) for c in checked], style, fmt)
-    report = CheckReport(checked, formatted, style, fmt)
+    report = CheckReport(checked, formatted, style, fmt, total=total)
     counts = report.summary()
     report.message = (
         f"{len(checked)} entries: {counts[MATCHED]} matched, {counts[POSSIBLE]} to check, "
         f"{counts[NOT_FOUND]} not in the library."
     )
+    if total > len(checked):
+        report.message = (
+            f"The paste holds {total:,} entries; the checker reads at most {MAX_ENTRIES:,} at a "
+            f"time, so only the first {MAX_ENTRIES:,} were checked: check the rest in parts. "
+            + report.message
+        )
     return report
 
 

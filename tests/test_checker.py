@@ -10,6 +10,7 @@ import pytest
 from rapidfuzz import fuzz, process
 
 from references.checker import (
+    MAX_ENTRIES,
     MAX_PASTE,
     PastedEntry,
     PasteTooLarge,
@@ -391,13 +392,32 @@ def test_a_megabyte_of_junk_is_read_quickly(find) -> None:  # type: ignore[no-un
     assert all(e.status == "not-found" for e in report.entries)
 
 
-def test_a_megabyte_of_references_is_read_quickly() -> None:
+def test_a_megabyte_of_references_is_checked_up_to_the_limit() -> None:
     line = SHERMAN_AMA + "\n"
     paste = line * (MAX_PASTE // len(line))
-    started = time.perf_counter()
+    calls: list[PastedEntry] = []
+    report = check_references(paste, lambda e: calls.append(e) or [])
+    total = MAX_PASTE // len(line)
+    assert len(report.entries) == len(calls) == MAX_ENTRIES < total
+    document = report.as_json()
+    assert document["limited"] is True and document["total_entries"] == total
+    assert document["message"].startswith(
+        f"The paste holds {total:,} entries; the checker reads at most 1,000 at a time, "
+        "so only the first 1,000 were checked: check the rest in parts."
+    )
+
+
+def test_fifty_thousand_doi_lines_are_limited() -> None:
+    paste = "".join(f"doi:10.1000/{i:06d}\n" for i in range(50_000))[:MAX_PASTE]
     report = check_references(paste, lambda e: [])
-    assert time.perf_counter() - started < 30
-    assert len(report.entries) == MAX_PASTE // len(line)
+    assert len(report.entries) == MAX_ENTRIES
+    assert report.entries[-1].entry.doi == f"10.1000/{MAX_ENTRIES - 1:06d}"
+    assert len(json.dumps(report.as_json())) < 1_000_000  # not the 21 MB answer of before
+
+
+def test_a_short_list_is_not_limited(find) -> None:  # type: ignore[no-untyped-def]
+    document = check_references(ACCEPTANCE, find).as_json()
+    assert document["limited"] is False and document["total_entries"] == 5
 
 
 def test_an_entry_pasted_twice_is_kept_twice(find) -> None:  # type: ignore[no-untyped-def]

@@ -24,8 +24,14 @@ STATUS_LABELS = {
 }
 
 
-def _submitted() -> tuple[str, str]:
-    """Return the pasted text and the style name from a form or a JSON body."""
+def _submitted(api: bool = False) -> tuple[str, str]:
+    """Return the pasted text and the style name from a form, a JSON or a plain-text body."""
+    if api and (request.mimetype == "text/plain" or _raw_text_post()):
+        # `curl --data-binary @refs.txt` (sent as a form without fields) or text/plain: the
+        # body is the list; the style comes from ?style=.
+        Params(request.args, ("style",))
+        return request.get_data(as_text=True), request.args.get("style", "")
+    Params(request.args, ())
     if request.is_json:
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
@@ -39,6 +45,14 @@ def _submitted() -> tuple[str, str]:
         return text, style
     Params(request.form, ("text", "style"))
     return request.form.get("text", ""), request.form.get("style", "")
+
+
+def _raw_text_post() -> bool:
+    """Return whether a form-encoded body is really plain text (no field called text)."""
+    if request.mimetype != "application/x-www-form-urlencoded":
+        return False
+    body = request.get_data(cache=True)  # read first: the form is then parsed from the cache
+    return bool(body) and "text" not in request.form
 
 
 def _entries(report_json: dict[str, Any]) -> list[dict[str, Any]]:
@@ -70,9 +84,8 @@ def check_form() -> Response | tuple[str, int]:
     return _check("check/form.html")
 
 
-def _check(template: str) -> Response | tuple[str, int]:
-    Params(request.args, ())
-    text, style_name = _submitted()
+def _check(template: str, api: bool = False) -> Response | tuple[str, int]:
+    text, style_name = _submitted(api)
     style = style_named(style_name)
     if not text.strip():
         raise PageError(400, "paste at least one reference to check")
@@ -93,8 +106,8 @@ def _check(template: str) -> Response | tuple[str, int]:
 
 
 def check_api() -> Response | tuple[str, int]:
-    """Check a pasted list sent as JSON or a form, and return the report."""
-    return _check("check/form.html")
+    """Check a pasted list sent as JSON, a form or plain text, and return the report."""
+    return _check("check/form.html", api=True)
 
 
 def init_app(app: Flask) -> None:
