@@ -226,6 +226,11 @@ def _record(tags: list[tuple[str, str]]) -> Record:
     # PubMed exports (EndNote's, Zotero's) put the PMID in AN.
     if accession.isdigit() and any(w in source for w in ("pubmed", "medline", "nlm")):
         record["PMID"] = accession
+        # Read as the PMID, AN and DB are not also an archive and its location.
+        if record.get("archive_location") == accession:
+            del record["archive_location"]
+            if str(record.get("archive", "")).lower() in ("pubmed", "medline", "nlm"):
+                del record["archive"]
     if pmcid := next((v for v in values.get("C2", []) if re.fullmatch(r"PMC\d+", v)), None):
         record["PMCID"] = pmcid
     types = values.get("M3", []) + values.get("PT", [])
