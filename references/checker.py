@@ -58,6 +58,7 @@ __all__ = [
 ]
 
 TITLE_AGREES = 88  # a title this close (0-100) is the same title
+TITLE_CUT_SHORT = 70  # enough when first author, journal, year, volume and first page agree
 POSSIBLE_SCORE = 70  # candidates scoring less are not worth a writer's time
 POSSIBLE_TITLE = 60
 RIVAL_MARGIN = 3  # a second record this close to the best makes a match ambiguous
@@ -143,6 +144,8 @@ class CheckReport:
 
 
 # --- scoring -----------------------------------------------------------------------------------
+
+FACTS = ("journal", "year", "volume", "first page")
 
 
 @dataclass(frozen=True)
@@ -275,6 +278,8 @@ def _has_no_facts(record: Record) -> bool:
 
 def _text_is_sure(score: _Score) -> bool:
     """Return whether title, first author and two of journal, year, volume, page agree."""
+    if score.author and score.agreeing() == len(FACTS) and score.title >= TITLE_CUT_SHORT:
+        return True  # journal, volume and first page name one article: a title cut short
     if not (score.title_agrees and score.author):
         return False
     # A web page cited without date or publisher has nothing more to agree on.

@@ -715,3 +715,11 @@ def test_possible_and_unknown_entries_stay_as_written_in_html(find) -> None:  # 
         report.formatted
     )
     assert 'class="csl-entry pasted not-in-library"' in report.formatted
+
+
+def test_title_cut_short_matches_only_when_every_fact_agrees(find) -> None:  # type: ignore[no-untyped-def]
+    cut = "Sherman KJ, Cherkin DC. Randomized trial of therapeutic massage. Clin J Pain. {}."
+    (whole,) = check_references(cut.format("2009;25(3):233-8"), find).entries
+    assert (whole.status, whole.key) == ("matched", "sherman2009randomized")
+    (other_year,) = check_references(cut.format("2010;25(3):233-8"), find).entries
+    assert other_year.status == "possible" and other_year.key is None

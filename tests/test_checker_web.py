@@ -185,3 +185,17 @@ def test_condition_bibliography_offers_rich_copy_and_documents(client) -> None: 
     assert 'data-copy-html="bibliography-html"' in page
     assert "format=html" in page and "format=rtf" in page
     assert '<p class="csl-entry">' in page and "<i>" in page
+
+
+def test_check_page_shows_why_a_near_miss_is_only_possible(client) -> None:  # type: ignore[no-untyped-def]
+    paste = (
+        "Furlan AD, Imamura M, Dryden T, Irvin E. Massage for low back pain: an updated "
+        "systematic review within the framework of the Cochrane Back Review Group. Spine. "
+        "2009;34(16):1669-1684."
+    )
+    page = client.post("/check", data={"text": paste, "style": "apa"}).get_data(as_text=True)
+    assert "possible match: check it" in page
+    assert "an earlier version, or a mis-cited reference?" in page
+    assert "Agrees: title, first author" in page and "Differs: journal, year, first page" in page
+    corrected = page.split('id="corrected-text"')[1].split("</textarea>")[0]
+    assert "[check] Furlan AD, Imamura M" in corrected

@@ -69,7 +69,9 @@ def _entries(report_json: dict[str, Any]) -> list[dict[str, Any]]:
         entry["status_label"] = STATUS_LABELS[shown]
         entry["library"] = records.get(entry["key"] or "")
         entry["candidate_records"] = [
-            records[c["key"]] for c in entry["candidates"][:3] if c["key"] in records
+            {**records[c["key"]], "agrees": c["agrees"], "differs": c["differs"]}
+            for c in entry["candidates"][:3]
+            if c["key"] in records
         ]
     return entries
 
