@@ -20,19 +20,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from rapidfuzz import fuzz
-
-from references.identifiers import doi_key, first_author_key, fold, normalise_pmid
 from references.record import Record, year_of
 from references.refcompare import (
     Difference,
+    author_agrees,
     differences,
     expand_pages,
+    identifier_facts,
     journal_equivalent,
-    leading_number,
-    main_title,
-    name_key,
+    located_facts,
     text_key,
+    title_score,
 )
 from references.refparse import (
     MAX_PASTE,
@@ -168,101 +166,26 @@ class _Score:
         found = ["title"] if self.title_agrees else []
         found += ["first author"] if self.author else []
         found += [name for name, ok in self.facts.items() if ok]
-        return found + [n for n, ok in _identifier_facts(entry, self.record).items() if ok]
+        return found + [n for n, ok in identifier_facts(entry, self.record).items() if ok]
 
     def differs(self, entry: PastedEntry) -> list[str]:
         found = ["title"] if entry.title and not self.title_agrees else []
         found += ["first author"] if self.author is False else []
         found += [name for name, ok in self.facts.items() if ok is False]
-        return found + [n for n, ok in _identifier_facts(entry, self.record).items() if not ok]
-
-
-def _identifier_facts(entry: PastedEntry, record: Record) -> dict[str, bool]:
-    """Return, for each identifier both sides give, whether it agrees."""
-    facts: dict[str, bool] = {}
-    if entry.doi and record.get("DOI"):
-        facts["DOI"] = doi_key(entry.doi) == doi_key(record.get("DOI"))
-    if entry.pmid and (library_pmid := normalise_pmid(record.get("PMID"))):
-        facts["PMID"] = entry.pmid == library_pmid
-    if entry.pmcid and record.get("PMCID"):
-        facts["PMCID"] = entry.pmcid == str(record.get("PMCID") or "").upper()
-    return facts
+        return found + [n for n, ok in identifier_facts(entry, self.record).items() if not ok]
 
 
 def _same_identifier(entry: PastedEntry, record: Record) -> bool | None:
     """Return True when an identifier agrees and none differs, False when one differs."""
-    facts = _identifier_facts(entry, record)
+    facts = identifier_facts(entry, record)
     return all(facts.values()) if facts else None
-
-
-def _title_score(entry: PastedEntry, record: Record, text: str) -> float:
-    library = text_key(str(record.get("title") or ""))
-    if not library:
-        return 0.0
-    main = text_key(main_title(str(record.get("title") or "")))
-    scores = [0.0]
-    if entry.title:
-        pasted = text_key(entry.title)
-        scores += [fuzz.ratio(pasted, library), fuzz.token_sort_ratio(pasted, library)]
-        if main != library and len(main) >= 12:
-            scores.append(0.97 * fuzz.ratio(pasted, main))  # the subtitle left out
-        pasted_main = text_key(main_title(entry.title))
-        if pasted_main != pasted and len(pasted_main) >= 12:
-            scores.append(0.97 * fuzz.ratio(pasted_main, library))  # a subtitle added
-    # When the title could not be cut out cleanly (glued to the journal, say), a long library
-    # title found whole in the entry is still good evidence.
-    if len(library) >= 30:
-        scores.append(0.98 * fuzz.partial_ratio(library, text))
-    if main != library and len(main) >= 30:
-        scores.append(0.95 * fuzz.partial_ratio(main, text))
-    return max(scores)
-
-
-def _author_agrees(entry: PastedEntry, record: Record, text: str) -> bool | None:
-    library = first_author_key(record)
-    if not library:
-        return None
-    if entry.authors:
-        pasted = fold(entry.authors[0])
-        return (
-            fuzz.ratio(name_key(pasted), name_key(library)) >= 80
-            or fuzz.token_set_ratio(pasted, library) >= 90
-        )
-    title_at = text.find(text_key(entry.title)) if entry.title else -1
-    head = text[:title_at] if title_at > 0 else text[:60]
-    if len(library) < 4 or not head:
-        return None
-    return fuzz.partial_ratio(library, head) >= 90
-
-
-def _journal_agrees(entry: PastedEntry, record: Record) -> bool | None:
-    names = [str(record.get(v) or "") for v in ("container-title", "container-title-short")]
-    names = [n for n in names if n]
-    if not entry.journal or not names:
-        return None
-    return any(journal_equivalent(entry.journal, n) for n in names)
-
-
-def _facts(entry: PastedEntry, record: Record) -> dict[str, bool | None]:
-    """Return whether journal, year, volume and first page agree (None: one side lacks it)."""
-    library_year, volume, page = year_of(record), record.get("volume"), record.get("page")
-    facts: dict[str, bool | None] = {"journal": _journal_agrees(entry, record), "year": None}
-    if entry.year is not None and library_year is not None:
-        facts["year"] = entry.year == library_year
-    facts["volume"] = None
-    if entry.volume and volume:
-        facts["volume"] = leading_number(entry.volume) == leading_number(str(volume))
-    facts["first page"] = None
-    if entry.pages and page:
-        facts["first page"] = expand_pages(entry.pages)[0] == expand_pages(str(page))[0]
-    return facts
 
 
 def _score(entry: PastedEntry, record: Record, text: str) -> _Score:
     identifier = _same_identifier(entry, record)
-    title = _title_score(entry, record, text)
-    author = _author_agrees(entry, record, text)
-    facts = _facts(entry, record)
+    title = title_score(entry, record, text)
+    author = author_agrees(entry, record, text)
+    facts = located_facts(entry, record)
     weights = ((author, 15.0), (facts["year"], 7.0), (facts["journal"], 3.0))
     total = 0.75 * title + sum(w if ok else (w / 2 if ok is None else 0.0) for ok, w in weights)
     total += 2.0 * sum(1 for name in ("volume", "first page") if facts[name])
@@ -364,7 +287,7 @@ def _judge(entry: PastedEntry, records: list[Record]) -> CheckedEntry:
         checked.differences = differences(entry, best.record, by_identifier=bool(best.identifier))
     elif words is not None:
         checked.status = POSSIBLE
-        named = _listing(list(_identifier_facts(entry, best.record)))
+        named = _listing(list(identifier_facts(entry, best.record)))
         checked.hint = (
             f"The {named} is that of {best.record['id']}, but the title and first author are "
             f"those of {words.record['id']}: check which paper you mean."
