@@ -120,6 +120,7 @@ class CheckReport:
     fmt: str = "text"
     message: str | None = None
     total: int = 0  # entries in the paste; more than were checked when the paste was too long
+    skipped: list[str] = field(default_factory=list)  # heading and introduction lines left out
 
     def summary(self) -> dict[str, int]:
         """Return how many entries were matched, possible and not found."""
@@ -137,6 +138,7 @@ class CheckReport:
             "summary": self.summary(),
             "message": self.message,
             "limited": self.total > len(self.entries),
+            "skipped": list(self.skipped),
             "total_entries": max(self.total, len(self.entries)),
         }
 
@@ -309,7 +311,8 @@ def check_references(
         raise PasteTooLarge(len(text))
     if fmt not in ("text", "html"):
         raise ValueError(f"unknown format {fmt!r}; use 'text' or 'html'")
-    raw = split_entries(text)
+    skipped: list[str] = []
+    raw = split_entries(text, skipped)
     if not raw:
         return CheckReport([], "", style, fmt, message="The paste holds no references to check.")
     total = len(raw)
@@ -317,12 +320,20 @@ def check_references(
     # not hold a worker for half a minute, so the checker reads a bounded number of entries.
     checked = [_judge(entry, find_candidates(entry)) for entry in map(_parse, raw[:MAX_ENTRIES])]
     formatted = reprint([(c.status, c.entry, c.record) for c in checked], style, fmt)
-    report = CheckReport(checked, formatted, style, fmt, total=total)
+    report = CheckReport(checked, formatted, style, fmt, total=total, skipped=skipped)
     counts = report.summary()
     report.message = (
         f"{len(checked)} entries: {counts[MATCHED]} matched, {counts[POSSIBLE]} to check, "
         f"{counts[NOT_FOUND]} not in the library."
     )
+    if skipped:
+        shown = "; ".join(f"“{line[:80]}”" for line in skipped[:3])
+        lines = (
+            "line that is not a reference was"
+            if len(skipped) == 1
+            else "lines that are not references were"
+        )
+        report.message += f" {len(skipped)} {lines} left out: {shown}."
     if total > len(checked):
         report.message = (
             f"The paste holds {total:,} entries; the checker reads at most {MAX_ENTRIES:,} at a "

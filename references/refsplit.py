@@ -220,12 +220,16 @@ def _blocks(lines: list[str]) -> list[list[str]]:
     return [b for b in blocks if b]
 
 
-def split_entries(text: str) -> list[RawEntry]:
-    """Return the entries of a pasted reference list, in the order pasted."""
+def split_entries(text: str, skipped: list[str] | None = None) -> list[RawEntry]:
+    """Return the entries of a pasted reference list, in the order pasted.
+
+    Introduction and heading lines before the first entry are left out; pass ``skipped`` to
+    have them appended to it, so the writer can be told.
+    """
     if len(text) > MAX_PASTE:
         raise PasteTooLarge(len(text))
     entries = []
-    for entry in _split(text):
+    for entry in _split(text, skipped):
         # "... 2007. View at Publisher · View at Google Scholar": link labels are not the entry.
         trimmed = _TRAILING_LINKS_RE.sub("", entry.text) if "View at" in entry.text else entry.text
         entries.append(RawEntry(trimmed, entry.number) if trimmed != entry.text else entry)
@@ -238,8 +242,8 @@ _TRAILING_LINKS_RE = re.compile(
 )
 
 
-def _split(text: str) -> list[RawEntry]:
-    lines = _without_introduction(_artefact_free_lines(text))
+def _split(text: str, skipped: list[str] | None) -> list[RawEntry]:
+    lines = _without_introduction(_artefact_free_lines(text), skipped)
     starts = _numbered_starts(lines)
     if len(starts) < 2 and not (starts and _first_nonblank(lines) in starts):
         starts = _bullet_starts(lines)
@@ -295,10 +299,12 @@ def _is_introduction(line: str) -> bool:
     return len(line.split()) <= 8 and not re.search(r"[.?!]$", line)  # a page title
 
 
-def _without_introduction(lines: list[str]) -> list[str]:
+def _without_introduction(lines: list[str], skipped: list[str] | None = None) -> list[str]:
     """Drop the heading and introduction lines a copied list starts with."""
     for i, line in enumerate(lines):
         if line.strip() and not _is_introduction(line):
+            if skipped is not None:
+                skipped.extend(_plain(x) for x in lines[:i] if x.strip())
             return lines[i:]
     return lines  # nothing but such lines: check them rather than report an empty list
 

@@ -198,3 +198,13 @@ def test_records_fixture_is_the_whole_library(records: list[Record]) -> None:  #
     data = Path(__file__).parent / "fixtures" / "shared-data"
     count = len(json.loads((data / "library.json").read_text(encoding="utf-8")))
     assert len(records) == count + 4
+
+
+def test_the_left_out_introduction_is_reported(find) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    report = check_references(_fixture_text("pineconephysio-ama.txt"), find)
+    assert report.skipped == ["Yes we do. Please see references below:"]
+    assert report.message is not None and report.message.endswith(
+        "1 line that is not a reference was left out: “Yes we do. Please see references below:”."
+    )
+    pdf = check_references(_fixture_text("bothell-pdf.txt"), find).as_json()
+    assert pdf["skipped"] == ["Massage Therapy and Low Back Pain"]
