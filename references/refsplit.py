@@ -167,9 +167,13 @@ def _numbered_starts(lines: list[str]) -> dict[int, str]:
 
 
 def _bullet_starts(lines: list[str]) -> dict[int, str]:
-    return {
+    starts = {
         i: "" for i, line in enumerate(lines) if (m := _MARKER_RE.match(line)) and m.group("bullet")
     }
+    # A bulleted list of journal names on a copied page is not the reference list: bullets
+    # mark entries only when most bulleted lines (with the line after) carry a year or a link.
+    dated = sum(1 for i in starts if _is_dated(" ".join(lines[i : i + 2])))
+    return starts if dated * 2 >= len(starts) else {}
 
 
 def _looks_complete(line: str) -> bool:
@@ -177,7 +181,27 @@ def _looks_complete(line: str) -> bool:
     return bool((_YEAR_RE.search(line) or _ID_RE.search(line)) and _TERMINAL_RE.search(line))
 
 
+_LINK_IN_RE = re.compile(r"https?://|\bdoi:|\b10\.\d{4,9}/", re.IGNORECASE)
+_LINK_ONLY_RE = re.compile(r"^\s*(?:https?://|doi:\s*|10\.\d{4,9}/)\S+\s*$", re.IGNORECASE)
+
+
 def _split_unmarked(block: list[str]) -> list[list[str]]:
+    """Split lines with no markers into entries; a line that is only a link joins the one above."""
+    groups: list[list[str]] = []
+    for group in _group_unmarked(block):
+        if (
+            groups
+            and len(group) == 1
+            and _LINK_ONLY_RE.match(_plain(group[0]))
+            and not _LINK_IN_RE.search(_plain(" ".join(groups[-1])))
+        ):
+            groups[-1].append(group[0])  # "Bishop et al. (2015). ..." then its PubMed link
+        else:
+            groups.append(group)
+    return groups
+
+
+def _group_unmarked(block: list[str]) -> list[list[str]]:
     """Split lines with no markers into entries: one a line, or wrapped lines grouped."""
     lines = [line for line in block if line.strip()]
     if not lines:
@@ -250,12 +274,19 @@ def _split(text: str, skipped: list[str] | None) -> list[RawEntry]:
         if len(starts) < 2 and not (starts and _first_nonblank(lines) in starts):
             starts = {}
     if not starts:
-        return [
-            RawEntry(joined)
-            for block in _blocks(lines)
-            for group in _split_unmarked(block)
-            if (joined := join_lines(group))
-        ]
+        entries, left_out = [], []
+        for block in _blocks(lines):
+            for group in _split_unmarked(block):
+                joined = join_lines(group)
+                if joined and _is_prose_or_heading(joined, len(group)):
+                    left_out.append(joined)
+                elif joined:
+                    entries.append(RawEntry(joined))
+        if not entries:  # nothing looked like a reference: check it all rather than nothing
+            return [RawEntry(text) for text in left_out]
+        if skipped is not None:
+            skipped.extend(_plain(text) for text in left_out)
+        return entries
     entries: list[RawEntry] = []
     first = min(starts)
     # Text before the first marker is a stray entry or two (or an introduction): keep it visible.
@@ -285,6 +316,20 @@ def _split(text: str, skipped: list[str] | None) -> list[RawEntry]:
 _GLUED_ENTRY_RE = re.compile(
     r"(?<=\d\.)\s+(?=[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’\-]+,\s(?:[A-Z]\.\s?)+,[^()]{0,300}?\((?:1[89]|20)\d\d[a-z]?\))"
 )
+
+
+def _is_prose_or_heading(text: str, lines: int) -> bool:
+    """Return whether unmarked text with no year or link is a heading, prose or a list of names."""
+    text = _plain(text)
+    if _YEAR_RE.search(text) or _ID_RE.search(text):
+        return False
+    words = len(text.split())
+    if text.endswith(":") or (words <= 4 and not re.search(r"[.?!]$", text)):
+        return True  # "PAIN SCIENCE", "Open Access Resources for Massage Therapists:"
+    if text.isupper():
+        return True  # "THIS POST IS PART OF A NEW SERIES OF BLOG POSTS ..."
+    # A paragraph of prose, or several short lines of names (a list of journals).
+    return words > 25 or (lines >= 3 and not _ENTRY_START_RE.match(text))
 
 
 def _is_introduction(line: str) -> bool:

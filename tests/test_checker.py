@@ -513,7 +513,7 @@ REAL_LISTS = {
 
 def _fixture_text(name: str) -> str:
     first, _, rest = (FIXTURES / name).read_text(encoding="utf-8").partition("\n")
-    assert first.startswith("# origin: https://")
+    assert first.startswith(("# origin: https://", "# origin: http://"))
     return rest
 
 

@@ -36,6 +36,9 @@ LISTS = {
     "rmtprimarycare-apa.txt": (7, ["crawford2016impact", "boyd2016impact"], 0),
     # Numbered, "View at Google Scholar · View at Scopus" after each entry.
     "hindawi-link-noise.txt": (3, ["ezzo2007massage"], 0),
+    # A whole blog page: title, series line, introduction, a bulleted list of journal names,
+    # section headings, then four author-date entries with their PubMed link on the next line.
+    "rmtedu-whole-page.txt": (4, [], 0),
     # Lists kept from before: sealff (APA, bracketed), fedprac (AMA), massagemyotherapy (Harvard).
     "sealff-apa.txt": (4, [], 3),
     "fedprac-ama.txt": (9, ["cherkin2011comparison"], 0),
@@ -208,3 +211,17 @@ def test_the_left_out_introduction_is_reported(find) -> None:  # type: ignore[no
     )
     pdf = check_references(_fixture_text("bothell-pdf.txt"), find).as_json()
     assert pdf["skipped"] == ["Massage Therapy and Low Back Pain"]
+
+
+def test_whole_page_keeps_only_the_references(find) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    report = check_references(_fixture_text("rmtedu-whole-page.txt"), find)
+    bishop = report.entries[1].entry
+    assert bishop.text == (
+        "Bishop et al. (2015). What effect can manual therapy have on a patient's pain "
+        "experience? Pain Manag. https://www.ncbi.nlm.nih.gov/pubmed/26401979"
+    )
+    assert (bishop.authors, bishop.et_al, bishop.year) == (["Bishop"], True, 2015)
+    assert bishop.url == "https://www.ncbi.nlm.nih.gov/pubmed/26401979"
+    assert "PAIN SCIENCE" in report.skipped and "PROFESSIONAL GROWTH" in report.skipped
+    assert len(report.skipped) == 8
+    assert "8 lines that are not references were left out" in (report.message or "")
