@@ -198,8 +198,8 @@ def check_refs(ctx: click.Context, source, style: str, as_json: bool) -> None:  
             click.echo(f"     candidates: {names}")
         if entry.get("hint"):
             click.echo(f"     {entry['hint']}")
-    if document.get("limited"):
-        click.echo(document["message"], err=True)
+    if document.get("limited") or document.get("skipped"):
+        click.echo(document["message"], err=True)  # what was left out, on standard error
     click.echo("")
     formatted = document["formatted"]
     click.echo(formatted, nl=not formatted.endswith("\n"))
