@@ -199,3 +199,12 @@ def test_check_page_shows_why_a_near_miss_is_only_possible(client) -> None:  # t
     assert "Agrees: title, first author" in page and "Differs: journal, year, first page" in page
     corrected = page.split('id="corrected-text"')[1].split("</textarea>")[0]
     assert "[check] Furlan AD, Imamura M" in corrected
+
+
+def test_corrected_list_is_shown_with_italics_and_pasted_text_escaped(client) -> None:  # type: ignore[no-untyped-def]
+    paste = f"{SHERMAN}\nNobody X. <script>alert(1)</script> in feet. J Nothing. 2001;1:1-2."
+    page = client.post("/check", data={"text": paste, "style": "apa"}).get_data(as_text=True)
+    rich = page.split('id="corrected-html"')[1].split("</div>")[0]
+    assert "<i>The Clinical Journal of Pain</i>" in rich
+    assert "&lt;script&gt;" in rich and "<script>" not in rich
+    assert 'data-copy-html="corrected-html"' in page

@@ -10,11 +10,13 @@ from typing import Any
 from flask import Blueprint, Flask, Response, request
 
 from kb import checking, evidence
+from references import bibdoc
 from references.checker import PasteTooLarge
+from references.refreprint import reprint
 from web import store
 from web.citations import style_options
 from web.params import Params, style_named
-from web.responses import PageError, respond
+from web.responses import PageError, respond, wants_json
 
 STATUS_LABELS = {
     "matched": "matched",
@@ -96,6 +98,10 @@ def _check(template: str, api: bool = False) -> Response | tuple[str, int]:
     except PasteTooLarge as error:
         raise PageError(413, str(error)) from error
     report_json = report.as_json()
+    if not wants_json():
+        # The same list with italics, for the page and the rich copy (citations are cached).
+        rich = reprint([(c.status, c.entry, c.record) for c in report.entries], style.name, "html")
+        report_json["formatted_html"] = [bibdoc.safe_entry(e) for e in rich.splitlines()]
     report_json["entries"] = _entries(report_json)
     data = {
         "style": style.name,
