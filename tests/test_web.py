@@ -168,7 +168,7 @@ def test_bad_input_gets_the_one_error_shape(client, url, status, word):
     "url, status, hint",
     [
         pytest.param("/conditions/no-such-thing", 404, "Search the library", id="404"),
-        pytest.param("/conditions?colour=red", 400, "names the value", id="400"),
+        pytest.param("/conditions/tmj-tmd?design=anecdote", 400, "names the value", id="400"),
         pytest.param(
             "/references/nobody2099nothing.bib", 404, "Search the library", id="404-download"
         ),
@@ -179,6 +179,70 @@ def test_html_errors_say_what_to_do_next(client, url, status, hint):
     assert response.status_code == status
     assert response.mimetype == "text/html"
     assert hint in response.get_data(as_text=True)
+
+
+SHARED = (
+    "utm_source=newsletter&utm_medium=email&fbclid=abc&gclid=x1&mc_cid=9&msclkid=m&zzcolour=red"
+)
+
+
+@pytest.mark.parametrize("url, text", PAGES)
+def test_a_shared_link_with_tracking_and_unknown_parameters_opens(client, url, text):
+    """A newsletter's or a social post's link opens the page, and no link repeats the tags."""
+    response = client.get(url + ("&" if "?" in url else "?") + SHARED)
+    assert response.status_code == 200, response.data[:500]
+    html = response.get_data(as_text=True)
+    assert text in html
+    for name in ("utm_", "fbclid", "gclid", "mc_cid", "msclkid", "zzcolour"):
+        assert name not in html, name
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/conditions?utm_source=newsletter&fbclid=abc",
+        "/api/conditions/tmj-tmd?design=rct&gclid=x&utm_campaign=spring",
+        "/api/search?q=neck&mc_eid=1&msclkid=2",
+        "/api/references/sherman2009randomized?fbclid=abc",
+        "/api/cite?keys=sherman2009randomized&utm_source=x",
+        "/references/sherman2009randomized.bib?utm_source=x",
+        "/search/export?q=neck&format=ris&fbclid=abc",
+    ],
+)
+def test_tracking_parameters_are_ignored_by_the_api_and_downloads(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, response.data[:500]
+
+
+def test_the_api_names_every_unknown_parameter(client):
+    response = client.get("/api/conditions?colour=red&utm_source=x&size=big")
+    assert response.status_code == 400
+    error = response.json["error"]
+    assert "'colour'" in error and "'size'" in error and "utm_source" not in error
+    search = client.get("/api/search?q=neck&colour=red&sise=3&fbclid=1")
+    assert search.status_code == 400
+    assert "'colour'" in search.json["error"] and "'sise'" in search.json["error"]
+    assert client.get("/references/sherman2009randomized.bib?colour=red").status_code == 400
+
+
+def test_a_page_past_the_end_goes_to_the_last_page(client):
+    last = client.get("/api/search?q=massage").json["pages"]
+    assert last > 1
+    response = client.get("/search?q=massage&sort=newest&page=99&utm_source=x")
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    assert "q=massage" in location and "sort=newest" in location and f"page={last}" in location
+    assert "utm_source" not in location
+    final = client.get(location).get_data(as_text=True)
+    assert f"page {last} of {last}" in final
+    filtered = client.get("/search?q=massage&design=rct&page=99")
+    assert filtered.status_code == 302 and "design=rct" in filtered.headers["Location"]
+    nothing = client.get("/search?q=zzzzqqqq&page=2")
+    assert nothing.status_code == 302 and "page=" not in nothing.headers["Location"]
+    api = client.get("/api/search?q=massage&page=99")
+    assert api.status_code == 404
+    assert api.json["status"] == 404 and "page 99" in api.json["error"]
+    assert client.get(f"/api/search?q=massage&page={last}").status_code == 200
 
 
 def test_unknown_style_suggests_close_styles(client):

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flask import Blueprint, Flask, Response, request, url_for
+from flask import Blueprint, Flask, Response, redirect, request, url_for
 
 from kb import evidence, search
 from web import store
 from web.citations import DOWNLOADS, MAX_KEYS, attachment, formatted, style_options
-from web.params import style_named
-from web.responses import PageError, respond, twin
+from web.params import known_args, style_named
+from web.responses import PageError, respond, twin, wants_json
 
 EXPORT_FORMATS = ("bibtex", "ris", "csl-json", "text")
 
@@ -18,10 +18,18 @@ EXPORT_FORMATS = ("bibtex", "ris", "csl-json", "text")
 def search_page() -> Response | tuple[str, int]:
     """Search the library with the query, filters, sort and page in the URL."""
     try:
-        params = search.SearchParams.from_args(request.args)
+        params = search.SearchParams.from_args(known_args(request.args, search.PARAMS))
     except search.BadSearch as error:
         raise PageError(400, str(error)) from error
     result = search.search(store.settings(), store.session(), params)
+    if params.page > result.pages:
+        # A page past the end (an old link, a hand-edited address) is never "page 99 of 14".
+        if wants_json():
+            raise PageError(
+                404, f"page {params.page} is past the last page ({result.pages}) of this search"
+            )
+        last = replace(params, page=result.pages).to_args()
+        return redirect(url_for("search.search", **last))
     data = result.as_json()
     data["styles"] = style_options()
     named = evidence.condition_named(store.session(), params.q) if params.page == 1 else None
@@ -50,7 +58,7 @@ def result_keys(params: search.SearchParams) -> list[str]:
 
 def export() -> Response:
     """Send every reference a search finds as BibTeX, RIS, CSL-JSON or formatted text."""
-    args = request.args.copy()
+    args = known_args(request.args, (*search.PARAMS, "format", "style"), strict=True)
     fmt = args.pop("format", "bibtex")
     style = style_named(args.pop("style", "apa"))
     if fmt not in EXPORT_FORMATS:
