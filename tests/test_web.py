@@ -226,7 +226,7 @@ def test_the_api_names_every_unknown_parameter(client):
 
 
 def test_a_page_past_the_end_goes_to_the_last_page(client):
-    last = client.get("/api/search?q=massage").json["pages"]
+    last = client.get("/api/search?q=massage&sort=newest").json["pages"]
     assert last > 1
     response = client.get("/search?q=massage&sort=newest&page=99&utm_source=x")
     assert response.status_code == 302
@@ -362,3 +362,62 @@ def test_the_app_warms_the_index_and_the_default_bibliographies_at_start(setting
     assert len(cite._default.cache) > 55  # every reference and every condition's list, in APA
     _, columns = index._searcher_columns[settings.index_dir]
     assert set(index.FIELD_BOOSTS) <= set(columns.lengths)
+
+
+def test_sorting_by_year_or_design_sorts_studies_with_the_pages_apart(client):
+    for sort in ("newest", "oldest", "level"):
+        data = client.get(f"/api/search?q=massage&sort={sort}&per_page=100").json
+        assert data["hits"] and {h["kind"] for h in data["hits"]} == {"reference"}, sort
+        assert {t["kind"] for t in data["topics"]} == {"condition", "modality"}, sort
+        assert data["total"] == len(data["hits"])
+    years = [h["year"] for h in client.get("/api/search?q=massage&sort=newest").json["hits"]]
+    assert years == sorted(years, reverse=True)
+    assert client.get("/api/search?q=massage&sort=newest&page=2").json["topics"] == []
+    mixed = client.get("/api/search?q=massage").json
+    assert mixed["topics"] == [] and "modality" in {h["kind"] for h in mixed["hits"]}
+    html = client.get("/search?q=massage&sort=newest").get_data(as_text=True)
+    pages, hits = html.split('id="topics-heading"')[1].split('<ol class="hits"')
+    assert "/conditions/cancer-symptoms" in pages and "/modalities/swedish" in pages
+    assert '<li class="hit hit-reference">' in hits and "hit-condition" not in hits
+    total = client.get("/api/search?q=massage&sort=newest").json["total"]
+    assert f"{total} studies, page 1 of" in html
+
+
+def test_the_year_control_filters_and_keeps_the_search(client):
+    html = client.get("/search?q=massage&design=rct").get_data(as_text=True)
+    assert (
+        '<label for="year-from">' in html
+        and 'id="year-from" type="number" name="year_from"' in html
+    )
+    assert '<label for="year-to">' in html and 'name="year_to"' in html
+    form = html.split('<form class="years"')[1].split("</form>")[0]
+    assert 'name="q" value="massage"' in form and 'name="design" value="rct"' in form
+    data = client.get("/api/search?q=massage&year_from=2010&year_to=2015&per_page=100").json
+    assert data["hits"] and all(2010 <= h["year"] <= 2015 for h in data["hits"])
+    chosen = client.get("/search?q=massage&year_from=2010&year_to=2015").get_data(as_text=True)
+    assert 'value="2010"' in chosen and 'value="2015"' in chosen and "(1 chosen)" in chosen
+    assert 'class="clear-years" href="/search?q=massage"' in chosen
+    # Typed the wrong way round in the form, the range is read the right way round.
+    swapped = client.get("/search?q=massage&year_from=2015&year_to=2010")
+    assert swapped.status_code == 200 and 'value="2010"' in swapped.get_data(as_text=True)
+    assert client.get("/api/search?q=massage&year_from=2015&year_to=2010").status_code == 400
+
+
+def test_finding_badges_say_which_condition_they_are_about(client):
+    data = client.get("/api/search?q=whiplash").json
+    guideline = next(h for h in data["hits"] if h["key"] == "bussieres2016treatment")
+    pairs = [(e["condition"], e["finding"]) for e in guideline["evidence"]]
+    # The asked-about condition comes first; the neck-pain support is named as such.
+    assert pairs == [("whiplash", "insufficient"), ("chronic-neck-pain", "supports")]
+    neck = guideline["evidence"][1]["condition_name"]
+    html = client.get("/search?q=whiplash").get_data(as_text=True)
+    assert f"supports — {neck}</span>" in html
+    assert f"insufficient — {guideline['evidence'][0]['condition_name']}</span>" in html
+    filtered = client.get("/api/search?q=neck&condition=chronic-neck-pain").json["hits"]
+    assert all(h["evidence"][0]["condition"] == "chronic-neck-pain" for h in filtered)
+
+
+def test_the_home_page_is_not_titled_search(client):
+    html = client.get("/").get_data(as_text=True)
+    title = html.split("<title>")[1].split("</title>")[0]
+    assert not title.startswith("Search") and "massage" in title.lower()

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
+from datetime import date
+from typing import Any
 
 from flask import Blueprint, Flask, Response, redirect, request, url_for
+from sqlmodel import func, select
+from werkzeug.datastructures import MultiDict
 
 from kb import evidence, search
+from kb.models import Condition, Evidence, Reference
 from web import store
 from web.citations import DOWNLOADS, MAX_KEYS, attachment, formatted, style_options
 from web.params import known_args, style_named
@@ -17,8 +23,11 @@ EXPORT_FORMATS = ("bibtex", "ris", "csl-json", "text")
 
 def search_page() -> Response | tuple[str, int]:
     """Search the library with the query, filters, sort and page in the URL."""
+    args = known_args(request.args, search.PARAMS)
+    if not wants_json():
+        _order_years(args)
     try:
-        params = search.SearchParams.from_args(known_args(request.args, search.PARAMS))
+        params = search.SearchParams.from_args(args)
     except search.BadSearch as error:
         raise PageError(400, str(error)) from error
     result = search.search(store.settings(), store.session(), params)
@@ -34,11 +43,63 @@ def search_page() -> Response | tuple[str, int]:
     data["styles"] = style_options()
     named = evidence.condition_named(store.session(), params.q) if params.page == 1 else None
     data["condition_card"] = named
+    about = [*params.condition, *([named["slug"]] if named else [])]
+    add_findings_by_condition(data["hits"], about)
+    data["years"] = year_span()
+    data["any_year"] = (
+        url_for("search.search", **replace(params, year_from=None, year_to=None, page=1).to_args())
+        if params.year_from is not None or params.year_to is not None
+        else None
+    )
     query = {k: v for k, v in params.to_args().items() if k not in ("page", "sort", "per_page")}
     data["exports"] = {
         fmt: url_for("search.export", format=fmt, **query) for fmt in EXPORT_FORMATS[:3]
     }
     return respond("search/results.html", data)
+
+
+def _order_years(args: MultiDict[str, str]) -> None:
+    """Swap a year range typed the wrong way round in the page's form (2020 to 2010)."""
+    low, high = args.get("year_from", "").strip(), args.get("year_to", "").strip()
+    if low.isdigit() and high.isdigit() and int(low) > int(high):
+        args.setlist("year_from", [high])
+        args.setlist("year_to", [low])
+
+
+def add_findings_by_condition(hits: list[dict[str, Any]], first: Sequence[str]) -> None:
+    """Give each study hit its findings with the condition each is about, asked-for ones first.
+
+    A study's "supports" is about one condition: a guideline that supports massage for neck pain
+    says nothing about whiplash, so a badge never stands without its condition.
+    """
+    keys = [hit["key"] for hit in hits if hit["kind"] == "reference"]
+    if not keys:
+        return
+    rows = store.session().exec(
+        select(Reference.key, Condition.slug, Condition.name, Evidence.finding)
+        .join(Evidence, Evidence.reference_id == Reference.id)  # type: ignore[arg-type]
+        .join(Condition, Condition.id == Evidence.condition_id)  # type: ignore[arg-type]
+        .where(Reference.key.in_(keys))  # type: ignore[attr-defined]
+        .order_by(Reference.key, Evidence.position)
+    )
+    found: dict[str, list[dict[str, str]]] = {}
+    for key, slug, name, finding in rows:
+        pair = {"condition": slug, "condition_name": name, "finding": finding}
+        if pair not in found.setdefault(key, []):
+            found[key].append(pair)
+    for hit in hits:
+        if hit["kind"] == "reference":
+            pairs = found.get(hit["key"], [])
+            hit["evidence"] = sorted(pairs, key=lambda p: p["condition"] not in first)
+
+
+def year_span() -> dict[str, int]:
+    """Return the first and last publication year in the library, for the year inputs' bounds."""
+    low, high = (
+        store.session().exec(select(func.min(Reference.year), func.max(Reference.year))).one()
+    )
+    this_year = date.today().year
+    return {"min": low or 1900, "max": max(high or this_year, this_year)}
 
 
 def result_keys(params: search.SearchParams) -> list[str]:
