@@ -160,11 +160,44 @@ def axe_violations(page: Any, run_only: dict[str, Any] | None = None) -> list[di
     ]
 
 
+# Every landmark of the page as "role: name"; a role may repeat only under different names.
+LANDMARKS_JS = """() => {
+  const name = (e) => e.getAttribute('aria-label') || (e.getAttribute('aria-labelledby') || '')
+    .split(' ').map((id) => (document.getElementById(id) || {}).textContent || '').join(' ').trim();
+  const inSection = (e) => e.parentElement.closest('main, article, aside, nav, section');
+  const role = (e) => {
+    const tag = e.tagName.toLowerCase();
+    if (e.getAttribute('role')) return e.getAttribute('role');
+    if (tag === 'header') return inSection(e) ? null : 'banner';
+    if (tag === 'footer') return inSection(e) ? null : 'contentinfo';
+    if (tag === 'section' || tag === 'form') return name(e) ? (tag === 'form' ? 'form' : 'region') : null;
+    return {main: 'main', nav: 'navigation', aside: 'complementary'}[tag] || null;
+  };
+  const found = [];
+  document.querySelectorAll('header, footer, main, nav, aside, section, form, [role]').forEach((e) => {
+    const r = role(e);
+    if (['banner', 'contentinfo', 'main', 'navigation', 'complementary', 'region', 'search',
+         'form'].includes(r)) found.push(r + ': ' + name(e));
+  });
+  return found;
+}"""
+
+
+def duplicate_landmarks(page: Any) -> list[str]:
+    """Return the landmarks that share a role and a name with another on the page."""
+    seen = page.evaluate(LANDMARKS_JS)
+    return sorted({mark for mark in seen if seen.count(mark) > 1})
+
+
 def serious_violations(page: Any) -> list[dict[str, Any]]:
     """Return the serious and critical WCAG 2.2 violations, and any landmark that repeats."""
     wcag = [v for v in axe_violations(page) if v["impact"] in ("serious", "critical")]
     landmarks = axe_violations(page, {"type": "rule", "values": LANDMARK_RULES})
-    return wcag + landmarks
+    repeated = [
+        {"id": "landmark-repeated", "impact": "serious", "help": mark, "nodes": []}
+        for mark in duplicate_landmarks(page)
+    ]
+    return wcag + landmarks + repeated
 
 
 @pytest.fixture
@@ -187,3 +220,9 @@ def axe() -> Callable[..., list[dict[str, Any]]]:
 @pytest.fixture
 def landmark_rules() -> list[str]:
     return list(LANDMARK_RULES)
+
+
+@pytest.fixture
+def repeated_landmarks() -> Callable[[Any], list[str]]:
+    """Return a function listing the landmarks a page repeats under one role and name."""
+    return duplicate_landmarks
