@@ -384,7 +384,7 @@ def search(settings: Settings, session: Session, params: SearchParams) -> Search
     # Conditions and modalities show only when nothing narrows the search to studies.
     pool = matched if (params.filtered or q is None) else found.mask
     topics: list[dict[str, Any]] = []
-    if params.sort != "relevance" and pool is not matched:
+    if params.sort != "relevance" and not (params.filtered or q is None):
         # Sorted by year or design, the list holds studies only; the condition and technique
         # pages the words match are given apart (on the first page), not ahead of every study.
         if params.page == 1:

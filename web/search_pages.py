@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, Flask, Response, redirect, request, url_for
@@ -93,13 +92,12 @@ def add_findings_by_condition(hits: list[dict[str, Any]], first: Sequence[str]) 
             hit["evidence"] = sorted(pairs, key=lambda p: p["condition"] not in first)
 
 
-def year_span() -> dict[str, int]:
-    """Return the first and last publication year in the library, for the year inputs' bounds."""
-    low, high = (
+def year_span() -> dict[str, int | None]:
+    """Return the first and last publication year in the library, for the year control's hint."""
+    first, last = (
         store.session().exec(select(func.min(Reference.year), func.max(Reference.year))).one()
     )
-    this_year = date.today().year
-    return {"min": low or 1900, "max": max(high or this_year, this_year)}
+    return {"first": first, "last": last}
 
 
 def result_keys(params: search.SearchParams) -> list[str]:
