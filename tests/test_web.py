@@ -237,6 +237,8 @@ def test_a_page_past_the_end_goes_to_the_last_page(client):
     assert f"page {last} of {last}" in final
     filtered = client.get("/search?q=massage&design=rct&page=99")
     assert filtered.status_code == 302 and "design=rct" in filtered.headers["Location"]
+    huge = client.get("/search?q=massage&sort=newest&page=99999999999")
+    assert huge.status_code == 302 and f"page={last}" in huge.headers["Location"]
     nothing = client.get("/search?q=zzzzqqqq&page=2")
     assert nothing.status_code == 302 and "page=" not in nothing.headers["Location"]
     api = client.get("/api/search?q=massage&page=99")

@@ -18,13 +18,14 @@ from web.params import known_args, style_named
 from web.responses import PageError, respond, twin, wants_json
 
 EXPORT_FORMATS = ("bibtex", "ris", "csl-json", "text")
+LAST_PAGE = 100_000  # the highest page kb.search accepts
 
 
 def search_page() -> Response | tuple[str, int]:
     """Search the library with the query, filters, sort and page in the URL."""
     args = known_args(request.args, search.PARAMS)
     if not wants_json():
-        _order_years(args)
+        _read_kindly(args)
     try:
         params = search.SearchParams.from_args(args)
     except search.BadSearch as error:
@@ -57,12 +58,16 @@ def search_page() -> Response | tuple[str, int]:
     return respond("search/results.html", data)
 
 
-def _order_years(args: MultiDict[str, str]) -> None:
-    """Swap a year range typed the wrong way round in the page's form (2020 to 2010)."""
+def _read_kindly(args: MultiDict[str, str]) -> None:
+    """Mend what a person types: swap a reversed year range, bring a huge page number in range."""
+    # The page then redirects a page past the end to the last one, however large the number.
     low, high = args.get("year_from", "").strip(), args.get("year_to", "").strip()
     if low.isdigit() and high.isdigit() and int(low) > int(high):
         args.setlist("year_from", [high])
         args.setlist("year_to", [low])
+    page = args.get("page", "").strip()
+    if page.isdigit() and int(page) > LAST_PAGE:
+        args.setlist("page", [str(LAST_PAGE)])
 
 
 def add_findings_by_condition(hits: list[dict[str, Any]], first: Sequence[str]) -> None:
