@@ -323,7 +323,8 @@ def check_references(
     report = CheckReport(checked, formatted, style, fmt, total=total, skipped=skipped)
     counts = report.summary()
     report.message = (
-        f"{len(checked)} entries: {counts[MATCHED]} matched, {counts[POSSIBLE]} to check, "
+        f"{len(checked)} {'entry' if len(checked) == 1 else 'entries'}: "
+        f"{counts[MATCHED]} matched, {counts[POSSIBLE]} to check, "
         f"{counts[NOT_FOUND]} not in the library."
     )
     if skipped:

@@ -139,7 +139,7 @@ def builder() -> Response | tuple[str, int] | Any:
 
 def download() -> Response:
     """Send the chosen references as a file in the chosen style or format."""
-    params = Params(request.args, ("keys", "style", "format"))
+    params = Params(request.args, ("keys", "style", "format"), strict=True)
     keys = _keys(params)
     if not keys:
         raise PageError(400, "choose at least one reference (keys=a,b) to download")

@@ -47,6 +47,13 @@
     return copySelection(element).catch(function () { return copyPlain(text); });
   }
 
+  // Filters fold into a disclosure on a phone; on a wide screen they start open beside the results.
+  if (window.matchMedia("(min-width: 48.01rem)").matches) {
+    document.querySelectorAll("details[data-open-wide]").forEach(function (details) {
+      details.open = true;
+    });
+  }
+
   document.querySelectorAll("button.copy-button[data-copy]").forEach(function (button) {
     var source = document.getElementById(button.getAttribute("data-copy"));
     if (!source) { return; }
