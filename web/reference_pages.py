@@ -52,7 +52,7 @@ def formatted_refs(key: str) -> list[citing.Reference]:
 
 def export(key: str, ext: str) -> Response:
     """Send one reference as a BibTeX, RIS or CSL-JSON file."""
-    Params(request.args, ())
+    Params(request.args, (), strict=True)
     fmt, media_type = EXPORTS[ext]
     citation = formatted([key], style_named(""), fmt)
     return attachment(citation.text, f"{key.replace('/', '-')}.{ext}", media_type)
