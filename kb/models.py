@@ -16,11 +16,19 @@ def _now() -> datetime:
 
 
 class EvidenceModalityLink(SQLModel, table=True):
-    """Which modalities one evidence row tested."""
+    """One technique an evidence row tested, and what the row found for that technique."""
 
     evidence_id: int | None = Field(default=None, foreign_key="evidence.id", primary_key=True)
     modality_id: int | None = Field(default=None, foreign_key="modality.id", primary_key=True)
-    position: int = 0  # the order the curator listed the modalities in
+    position: int = 0  # the order the curator listed the techniques in
+    # The finding for this technique (Swedish helped, trigger point did not): a cell's grade
+    # reads it, not the row's overall finding.
+    finding: str = ""
+
+    evidence: "Evidence" = Relationship(
+        back_populates="results", sa_relationship_kwargs={"overlaps": "modalities,evidence"}
+    )
+    modality: "Modality" = Relationship(sa_relationship_kwargs={"overlaps": "modalities,evidence"})
 
 
 class ConditionBase(SQLModel):
@@ -76,7 +84,9 @@ class ReferenceBase(SQLModel):
     size_unit: str = ""  # participants, or studies for a review
     # Every other CSL or source field, so that a merge or an export never loses one.
     extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
-    # Curation facts: verified_from, gaps, notes, seed.
+    # Keys of older versions of the same review that this one updates (a Cochrane update).
+    supersedes: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    # Curation facts: verified_from, gaps, notes, seed, ship.
     curation: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
 
 
@@ -95,7 +105,13 @@ class Reference(ReferenceBase, table=True):
 
 
 class Evidence(SQLModel, table=True):
-    """One claim of one reference about one condition."""
+    """One claim of one reference about one condition, as its authors conclude it.
+
+    ``direct`` is false when the population, condition or intervention is not what the
+    condition is about (``indirect_because`` says why); ``comparator`` is what massage was
+    compared with; ``results`` hold one finding per technique tested; ``certainty`` is a
+    review's stated GRADE certainty (high, moderate, low, very-low) or empty.
+    """
 
     __table_args__ = (UniqueConstraint("reference_id", "position"),)
 
@@ -104,7 +120,12 @@ class Evidence(SQLModel, table=True):
     condition_id: int = Field(foreign_key="condition.id", index=True)
     position: int = 0  # order of the rows within the reference
     finding: str  # supports, mixed, no-difference, insufficient, harm
+    population: str = ""
+    direct: bool = True
+    indirect_because: str = ""
+    comparator: str = ""  # no-treatment, waitlist, usual-care, sham, attention, active, ...
     outcome: str = ""
+    certainty: str = ""
     summary: str = ""
 
     reference: Reference = Relationship(back_populates="evidence")
@@ -113,6 +134,14 @@ class Evidence(SQLModel, table=True):
         back_populates="evidence",
         link_model=EvidenceModalityLink,
         sa_relationship_kwargs={"order_by": "EvidenceModalityLink.position", "viewonly": True},
+    )
+    results: list[EvidenceModalityLink] = Relationship(
+        back_populates="evidence",
+        sa_relationship_kwargs={
+            "order_by": "EvidenceModalityLink.position",
+            "cascade": "all, delete-orphan",
+            "overlaps": "modalities,evidence",
+        },
     )
 
 

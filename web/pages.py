@@ -20,8 +20,8 @@ def _found(load: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
         raise PageError(404, str(error)) from error
 
 
-def _grades_line() -> list[dict[str, str]]:
-    return [{"grade": g, "when": w} for g, w in grading.RULE_TEXT]
+def _grades_line() -> dict[str, Any]:
+    return evidence.rule()
 
 
 def home() -> Response | tuple[str, int]:
@@ -36,7 +36,6 @@ def about() -> Response | tuple[str, int]:
     Params(request.args, ())
     data = {
         "rule": _grades_line(),
-        "levels": [{"level": n, "designs": d} for n, d in grading.LEVEL_TEXT],
         "designs": [
             {"value": d, "label": label, "level": grading.level_of(d)}
             for d, label in grading.DESIGN_LABELS.items()
@@ -113,6 +112,15 @@ def evidence_map() -> Response | tuple[str, int]:
     return respond("map/index.html", evidence.evidence_map(store.session()))
 
 
+def cell(condition: str, modality: str) -> Response | tuple[str, int]:
+    """Show one evidence-map cell: a technique's own grade for a condition, with its rows."""
+    params = Params(request.args, ("style",))
+    style = params.style()
+    data = _found(evidence.cell_page, store.session(), condition, modality)
+    data["bibliography"] = bibliography(data["keys"], style)
+    return respond("map/cell.html", data)
+
+
 def healthz() -> Response:
     """Answer whether the store can be read, with its generation."""
     generation = db.generation(store.session())
@@ -130,5 +138,6 @@ def init_app(app: Flask) -> None:
     twin(blueprint, "/modalities", "modalities", modalities)
     twin(blueprint, "/modalities/<slug>", "modality", modality)
     twin(blueprint, "/evidence-map", "evidence_map", evidence_map)
+    twin(blueprint, "/evidence-map/<condition>/<modality>", "cell", cell)
     blueprint.add_url_rule("/healthz", "healthz", healthz)
     app.register_blueprint(blueprint)
