@@ -1,23 +1,25 @@
 """The read side of the knowledge base: what the condition, modality, reference and map pages show.
 
-Every function takes a session and returns plain dictionaries (JSON-ready) built from the store;
-grades come from ``kb.grading.grade`` over the rows shown, so a page and its rule never disagree.
-Rows are ordered by evidence level (strongest first), then by year (newest first), then by key.
+Every function takes a session and returns plain dictionaries (JSON-ready) built from the store.
+Grades come from ``kb.grading.grade``, computed once per store generation and kept in the store
+(``kb.summaries``); study lists are paged in SQL, with totals and facet counts from aggregates,
+so a page costs what it shows. Rows are grouped (counting first, then each reason a row does not
+count), then ordered by evidence level (strongest first), year (newest first) and key.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from kb import grading
+from kb import grading, summaries
 from kb.models import Condition, Evidence, EvidenceModalityLink, Modality, Reference
 from kb.provenance import provenance
+from kb.studies import StudyRow, group_rank, groups_of, load_rows, short_authors
+from kb.summaries import superseded_by
 
 Json = dict[str, Any]
 
@@ -31,278 +33,6 @@ class NotFound(LookupError):
         super().__init__(f"no {kind} {name!r} in the library")
 
 
-@dataclass(frozen=True)
-class StudyRow:
-    """One evidence row with what a table of studies shows about it and its reference."""
-
-    key: str
-    title: str
-    authors: str
-    year: int | None
-    design: str
-    design_label: str
-    level: int
-    size: int | None
-    size_unit: str
-    condition: str
-    condition_name: str
-    population: str = ""
-    direct: bool = True
-    indirect_because: str = ""
-    comparator: str = ""
-    comparator_label: str = ""
-    outcome: str = ""
-    # One {modality, name, finding, finding_label} per technique tested, in the curator's order.
-    results: list[dict[str, str]] = field(default_factory=list)
-    modalities: list[dict[str, str]] = field(default_factory=list)
-    finding: str = ""
-    finding_label: str = ""
-    certainty: str = ""
-    certainty_label: str = ""
-    summary: str = ""
-    note: str = ""  # what the curators want a reader to see about the study
-    superseded_by: str = ""
-
-    def result_for(self, modality: str) -> str:
-        """Return the row's finding for one technique ("" when it did not test it)."""
-        return next((r["finding"] for r in self.results if r["modality"] == modality), "")
-
-    def grading_row(self, modality: str | None = None) -> grading.Row:
-        """Return what the rule needs; in a cell the finding is the technique's result."""
-        return grading.Row(
-            design=self.design,
-            finding=self.result_for(modality) if modality else self.finding,
-            key=self.key,
-            direct=self.direct,
-            indirect_because=self.indirect_because,
-            comparator=self.comparator,
-            certainty=self.certainty,
-            superseded_by=self.superseded_by,
-        )
-
-    def as_json(self, modality: str | None = None) -> Json:
-        data = asdict(self)
-        row = self.grading_row(modality)
-        data["group"] = row.group
-        data["reason"] = row.reason()
-        data["counts"] = row.counts
-        if modality:
-            data["result"] = row.finding
-            data["result_label"] = grading.FINDING_LABELS.get(row.finding, row.finding)
-        return data
-
-
-def short_authors(authors: Sequence[dict[str, Any]]) -> str:
-    """Return "Family", "Family and Family" or "Family et al." for a list of CSL names."""
-    names = [str(a.get("family") or a.get("literal") or "").strip() for a in authors]
-    names = [n for n in names if n]
-    if not names:
-        return ""
-    if len(names) == 1:
-        return names[0]
-    if len(names) == 2:
-        return f"{names[0]} and {names[1]}"
-    return f"{names[0]} et al."
-
-
-def _order(rows: Iterable[StudyRow]) -> list[StudyRow]:
-    # Strongest design first; within a level the newest study first, as a reader scans.
-    return sorted(rows, key=lambda r: (r.level, -(r.year or 0), r.key, r.condition))
-
-
-def grade_of(rows: Iterable[StudyRow], modality: str | None = None) -> Json:
-    """Grade study rows by the written rule, with its workings and the studies it rests on."""
-    rows = list(rows)
-    result = grading.grade(r.grading_row(modality) for r in rows).as_json()
-    result["studies"] = len({r.key for r in rows})
-    result["rests_on"] = len({w["key"] for w in result["counting"]})
-    return result
-
-
-def groups_of(rows: Sequence[StudyRow], modality: str | None = None) -> list[Json]:
-    """Return the rows grouped as a page shows them: those that count, then each reason."""
-    grouped: dict[str, list[Json]] = {}
-    for row in rows:
-        data = row.as_json(modality)
-        grouped.setdefault(data["group"], []).append(data)
-    return [
-        {"group": name, "label": grading.GROUP_LABELS[name], "rows": grouped[name]}
-        for name in grading.GROUP_ORDER
-        if grouped.get(name)
-    ]
-
-
-def superseded_by(session: Session) -> dict[str, str]:
-    """Return, for each superseded reference key, the key of the review that updates it."""
-    query = select(Reference.key, Reference.supersedes).where(
-        func.json_array_length(Reference.supersedes) > 0
-    )
-    return {old: new for new, olds in session.exec(query) for old in olds or []}
-
-
-_COLUMNS = (
-    Evidence.id,
-    Evidence.finding,
-    Evidence.population,
-    Evidence.direct,
-    Evidence.indirect_because,
-    Evidence.comparator,
-    Evidence.outcome,
-    Evidence.certainty,
-    Evidence.summary,
-    Reference.key,
-    Reference.title,
-    Reference.authors,
-    Reference.year,
-    Reference.design,
-    Reference.size,
-    Reference.size_unit,
-    Reference.curation,
-    Condition.slug,
-    Condition.name,
-)
-
-
-def _rows(session: Session, *where: Any) -> list[StudyRow]:
-    """Load study rows with two column queries (no ORM objects: a page may load many rows)."""
-    query = (
-        select(*_COLUMNS)
-        .join(Reference, Evidence.reference_id == Reference.id)  # type: ignore[arg-type]
-        .join(Condition, Evidence.condition_id == Condition.id)  # type: ignore[arg-type]
-        .where(*where)
-        .order_by(Evidence.reference_id, Evidence.position)
-    )
-    found = list(session.exec(query))
-    tested: dict[int, list[dict[str, str]]] = {}
-    ids = [r[0] for r in found]
-    for start in range(0, len(ids), 30_000):
-        links = session.exec(
-            select(
-                EvidenceModalityLink.evidence_id,
-                Modality.slug,
-                Modality.name,
-                EvidenceModalityLink.finding,
-            )
-            .join(Modality, EvidenceModalityLink.modality_id == Modality.id)  # type: ignore[arg-type]
-            .where(EvidenceModalityLink.evidence_id.in_(ids[start : start + 30_000]))  # type: ignore[union-attr]
-            .order_by(EvidenceModalityLink.evidence_id, EvidenceModalityLink.position)
-        )
-        for evidence_id, slug, name, finding in links:
-            tested.setdefault(evidence_id, []).append(
-                {
-                    "modality": slug,
-                    "name": name,
-                    "finding": finding,
-                    "finding_label": grading.FINDING_LABELS.get(finding, finding),
-                }
-            )
-    newer = superseded_by(session) if found else {}
-    rows = []
-    for (
-        ev_id,
-        finding,
-        population,
-        direct,
-        indirect_because,
-        comparator,
-        outcome,
-        certainty,
-        summary,
-        key,
-        title,
-        authors,
-        year,
-        design,
-        size,
-        size_unit,
-        curation,
-        c_slug,
-        c_name,
-    ) in found:
-        results = tested.get(ev_id, [])
-        rows.append(
-            StudyRow(
-                key=key,
-                title=title,
-                authors=short_authors(authors or []),
-                year=year,
-                design=design,
-                design_label=grading.DESIGN_LABELS.get(design, design or "not classified"),
-                level=grading.level_of(design),
-                size=size,
-                size_unit=size_unit,
-                condition=c_slug,
-                condition_name=c_name,
-                population=population,
-                direct=bool(direct),
-                indirect_because=indirect_because,
-                comparator=comparator,
-                comparator_label=grading.COMPARATOR_LABELS.get(comparator, comparator),
-                outcome=outcome,
-                results=results,
-                modalities=[{"slug": r["modality"], "name": r["name"]} for r in results],
-                finding=finding,
-                finding_label=grading.FINDING_LABELS.get(finding, finding),
-                certainty=certainty,
-                certainty_label=grading.CERTAINTY_LABELS.get(certainty, certainty),
-                summary=summary,
-                note=str((curation or {}).get("notes") or ""),
-                superseded_by=newer.get(key, ""),
-            )
-        )
-    return rows
-
-
-def _all_rows(session: Session) -> list[StudyRow]:
-    return _rows(session)
-
-
-def finding_design_counts(rows: Iterable[StudyRow]) -> Json:
-    """Count rows by design (strongest first) x finding, with the labels a table needs."""
-    rows = list(rows)
-    counts = Counter((r.design, r.finding) for r in rows)
-    designs = sorted({r.design for r in rows}, key=lambda d: (grading.level_of(d), d))
-    return {
-        "findings": [{"value": f, "label": grading.FINDING_LABELS[f]} for f in grading.FINDINGS],
-        "designs": [
-            {
-                "value": d,
-                "label": grading.DESIGN_LABELS.get(d, d or "not classified"),
-                "level": grading.level_of(d),
-                "counts": {f: counts[(d, f)] for f in grading.FINDINGS},
-                "total": sum(counts[(d, f)] for f in grading.FINDINGS),
-            }
-            for d in designs
-        ],
-        "totals": {f: sum(counts[(d, f)] for d in designs) for f in grading.FINDINGS},
-    }
-
-
-def _facet(rows: Sequence[StudyRow], value_of, label_of, selected: Sequence[str]) -> list[Json]:  # type: ignore[no-untyped-def]
-    counts: Counter[str] = Counter()
-    labels: dict[str, str] = {}
-    for row in rows:
-        for value, label in zip(value_of(row), label_of(row), strict=True):
-            counts[value] += 1
-            labels[value] = label
-    return [
-        {"value": v, "label": labels[v], "count": n, "selected": v in selected}
-        for v, n in sorted(counts.items(), key=lambda item: (-item[1], labels[item[0]]))
-    ]
-
-
-def _filtered(
-    rows: Sequence[StudyRow], design: Sequence[str], modality: Sequence[str], finding: Sequence[str]
-) -> list[StudyRow]:
-    return [
-        r
-        for r in rows
-        if (not design or r.design in design)
-        and (not finding or r.finding in finding)
-        and (not modality or any(m["slug"] in modality for m in r.modalities))
-    ]
-
-
 def _vocabulary_item(item: Condition | Modality) -> Json:
     data: Json = {"slug": item.slug, "name": item.name, "aliases": list(item.aliases or [])}
     data["description"] = item.description
@@ -311,19 +41,21 @@ def _vocabulary_item(item: Condition | Modality) -> Json:
     return data
 
 
+def _empty_grade() -> Json:
+    return summaries.summarise([], {})
+
+
 def conditions_overview(session: Session) -> list[Json]:
     """Return every condition with its number of studies and its grade, by name."""
-    by_condition: dict[str, list[StudyRow]] = {}
-    for row in _all_rows(session):
-        by_condition.setdefault(row.condition, []).append(row)
+    stored = summaries.load(session)
     overview = []
     for condition in session.exec(select(Condition).order_by(Condition.name)):
-        rows = by_condition.get(condition.slug, [])
+        grade = stored.get((condition.slug, "")) or _empty_grade()
         item = _vocabulary_item(condition)
-        item["studies"] = len({r.key for r in rows})
-        item["rows"] = len(rows)
-        item["grade"] = grade_of(rows)
-        item["harm"] = _harm(rows)
+        item["studies"] = grade["studies"]
+        item["rows"] = grade["rows"]
+        item["grade"] = grade
+        item["harm"] = sorted(grade["harm_techniques"])
         overview.append(item)
     return overview
 
@@ -340,26 +72,103 @@ def rule() -> Json:
     }
 
 
-def _harm(rows: Sequence[StudyRow], modality: str | None = None) -> list[Json]:
-    """Return the counting rows that found harm (for a technique, in a cell) as warnings."""
-    warnings = []
-    for row in rows:
-        if not row.grading_row(modality).counts:
-            continue
-        harmed = [
-            r for r in row.results if r["finding"] == "harm" and modality in (None, r["modality"])
-        ]
-        if row.finding == "harm" or harmed:
-            warnings.append(
-                {
-                    "key": row.key,
-                    "authors": row.authors,
-                    "year": row.year,
-                    "techniques": [r["name"] for r in harmed],
-                    "summary": row.summary,
-                }
-            )
-    return warnings
+def _harm(session: Session, condition_id: int, grade: Json) -> list[Json]:
+    """Return the harm warnings of a grade: who found harm, with which technique, in a sentence."""
+    harmed: dict[str, list[str]] = grade.get("harm_techniques") or {}
+    if not harmed:
+        return []
+    names = dict(session.exec(select(Modality.slug, Modality.name)).all())
+    query = (
+        select(Reference.key, Reference.authors, Reference.year, Evidence.summary)
+        .join(Evidence, Evidence.reference_id == Reference.id)  # type: ignore[arg-type]
+        .where(Evidence.condition_id == condition_id, Reference.key.in_(list(harmed)))  # type: ignore[attr-defined]
+        .order_by(Reference.key)
+    )
+    return [
+        {
+            "key": key,
+            "authors": short_authors(authors or []),
+            "year": year,
+            "techniques": [names.get(m, m) for m in harmed[key]],
+            "summary": summary,
+        }
+        for key, authors, year, summary in session.exec(query)
+    ]
+
+
+def _tested(modality: Sequence[str]) -> Any:
+    """Return the evidence ids that tested any of these techniques (a subquery)."""
+    return (
+        select(EvidenceModalityLink.evidence_id)
+        .join(Modality, EvidenceModalityLink.modality_id == Modality.id)  # type: ignore[arg-type]
+        .where(Modality.slug.in_(list(modality)))  # type: ignore[attr-defined]
+    )
+
+
+def _listing(
+    session: Session, where: list[Any], modality: str | None, page: int, per_page: int
+) -> Json:
+    """Return one page of rows, grouped, with each group's total from a store aggregate."""
+    newer = superseded_by(session)
+    rank = group_rank(newer)
+    totals = dict(
+        session.exec(
+            select(rank, func.count())
+            .select_from(Evidence)
+            .join(Reference, Evidence.reference_id == Reference.id)  # type: ignore[arg-type]
+            .where(*where)
+            .group_by(rank)
+        ).all()
+    )
+    total = sum(totals.values())
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    rows = load_rows(session, *where, ordered=True, limit=per_page, offset=(page - 1) * per_page)
+    groups = groups_of(rows, modality)
+    for group in groups:
+        group["total"] = totals.get(grading.GROUP_ORDER.index(group["group"]), len(group["rows"]))
+    return {
+        "groups": groups,
+        "rows": [r.as_json(modality) for r in rows],
+        "keys": list(dict.fromkeys(r.key for r in rows)),
+        "shown_rows": total,
+        "paging": {"page": page, "pages": pages, "per_page": per_page, "total": total},
+    }
+
+
+def _counts(session: Session, where: list[Any]) -> Json:
+    """Count rows by design (strongest first) x finding, from one GROUP BY."""
+    found = session.exec(
+        select(Reference.design, Evidence.finding, func.count())
+        .select_from(Evidence)
+        .join(Reference, Evidence.reference_id == Reference.id)  # type: ignore[arg-type]
+        .where(*where)
+        .group_by(Reference.design, Evidence.finding)
+    ).all()
+    counts = {(d, f): n for d, f, n in found}
+    designs = sorted({d for d, _ in counts}, key=lambda d: (grading.level_of(d), d))
+    return {
+        "findings": [{"value": f, "label": grading.FINDING_LABELS[f]} for f in grading.FINDINGS],
+        "designs": [
+            {
+                "value": d,
+                "label": grading.DESIGN_LABELS.get(d, d or "not classified"),
+                "level": grading.level_of(d),
+                "counts": {f: counts.get((d, f), 0) for f in grading.FINDINGS},
+                "total": sum(counts.get((d, f), 0) for f in grading.FINDINGS),
+            }
+            for d in designs
+        ],
+        "totals": {f: sum(counts.get((d, f), 0) for d in designs) for f in grading.FINDINGS},
+    }
+
+
+def _facet(pairs: Iterable[tuple[str, str, int]], selected: Sequence[str]) -> list[Json]:
+    return [
+        {"value": v, "label": label, "count": n, "selected": v in selected}
+        for v, label, n in sorted(pairs, key=lambda p: (-p[2], p[1]))
+        if n
+    ]
 
 
 def condition_page(
@@ -369,75 +178,84 @@ def condition_page(
     design: Sequence[str] = (),
     modality: Sequence[str] = (),
     finding: Sequence[str] = (),
+    page: int = 1,
+    per_page: int = 100,
 ) -> Json:
-    """Return a condition, its grade with its workings, counts, and its rows grouped by reason.
+    """Return a condition, its grade with its workings, counts, and a page of its rows, grouped.
 
-    The grade is always the condition's own (over every row); filters narrow the table, and
-    a filtered view carries the grade of what it shows as ``selection_grade``.
+    The grade is always the condition's own (over every row, kept in the store per
+    generation); filters narrow the rows, and a filtered view carries the grade of what it
+    shows as ``selection_grade``. Totals and facet counts come from store aggregates.
     """
     condition = session.exec(select(Condition).where(Condition.slug == slug)).first()
     if condition is None:
         raise NotFound("condition", slug)
-    rows = _order(_rows(session, Evidence.condition_id == condition.id))
-    shown = _filtered(rows, design, modality, finding)
+    grade = summaries.load_one(session, slug) or _empty_grade()
+    mine = [Evidence.condition_id == condition.id]
+    where = list(mine)
+    if design:
+        where.append(Reference.design.in_(list(design)))  # type: ignore[attr-defined]
+    if finding:
+        where.append(Evidence.finding.in_(list(finding)))  # type: ignore[attr-defined]
+    if modality:
+        where.append(Evidence.id.in_(_tested(modality)))  # type: ignore[union-attr]
     filtered = bool(design or modality or finding)
+    counts = _counts(session, mine)
+    tested = session.exec(
+        select(Modality.slug, Modality.name, func.count())
+        .select_from(EvidenceModalityLink)
+        .join(Modality, EvidenceModalityLink.modality_id == Modality.id)  # type: ignore[arg-type]
+        .join(Evidence, EvidenceModalityLink.evidence_id == Evidence.id)  # type: ignore[arg-type]
+        .where(*mine)
+        .group_by(Modality.slug, Modality.name)
+    ).all()
+    listing = _listing(session, where, None, page, per_page)
     return {
         "condition": _vocabulary_item(condition),
-        "grade": grade_of(rows),
-        "harm": _harm(rows),
-        "selection_grade": grade_of(shown) if filtered else None,
+        "grade": grade,
+        "harm": _harm(session, condition.id or 0, grade),
+        "selection_grade": (
+            summaries.summarise([r for _, r, _ in summaries.lean_rows(session, *where)], {})
+            if filtered
+            else None
+        ),
         "rule": rule(),
-        "counts": finding_design_counts(rows),
+        "counts": counts,
         "filters": {"design": list(design), "modality": list(modality), "finding": list(finding)},
         "facets": {
-            "design": _facet(rows, lambda r: [r.design], lambda r: [r.design_label], design),
-            "modality": _facet(
-                rows,
-                lambda r: [m["slug"] for m in r.modalities],
-                lambda r: [m["name"] for m in r.modalities],
-                modality,
+            "design": _facet(
+                ((d["value"], d["label"], d["total"]) for d in counts["designs"]), design
             ),
-            "finding": _facet(rows, lambda r: [r.finding], lambda r: [r.finding_label], finding),
+            "modality": _facet(tested, modality),
+            "finding": _facet(
+                (
+                    (f["value"], f["label"], counts["totals"][f["value"]])
+                    for f in counts["findings"]
+                ),
+                finding,
+            ),
         },
-        "studies": len({r.key for r in rows}),
-        "total_rows": len(rows),
-        "groups": groups_of(shown),
-        "rows": [r.as_json() for r in shown],
-        "keys": list(dict.fromkeys(r.key for r in shown)),
+        "studies": grade["studies"],
+        "total_rows": grade["rows"],
+        **listing,
     }
 
 
 def modalities_overview(session: Session) -> list[Json]:
     """Return every modality with the number of studies and conditions it has evidence for."""
-    by_modality: dict[str, list[StudyRow]] = {}
-    for row in _all_rows(session):
-        for m in row.modalities:
-            by_modality.setdefault(m["slug"], []).append(row)
+    stored = summaries.load(session)
     overview = []
     for modality in session.exec(select(Modality).order_by(Modality.name)):
-        rows = by_modality.get(modality.slug, [])
+        totals = stored.get(("", modality.slug)) or {"studies": 0, "conditions": 0}
         item = _vocabulary_item(modality)
-        item["studies"] = len({r.key for r in rows})
-        item["conditions"] = len({r.condition for r in rows})
+        item["studies"] = totals["studies"]
+        item["conditions"] = totals["conditions"]
         overview.append(item)
     return overview
 
 
-def _cell(condition: Json, modality: Json, rows: Sequence[StudyRow]) -> Json:
-    """Return one condition x technique cell: its own grade, harm, and grouped rows."""
-    ordered = _order(rows)
-    slug = modality["slug"]
-    return {
-        "slug": condition["slug"],
-        "name": condition["name"],
-        "modality": slug,
-        "modality_name": modality["name"],
-        "grade": grade_of(ordered, slug),
-        "harm": _harm(ordered, slug),
-        "groups": groups_of(ordered, slug),
-        "rows": [r.as_json(slug) for r in ordered],
-        "keys": list(dict.fromkeys(r.key for r in ordered)),
-    }
+# How many rows of each condition a technique page lists before linking to the cell's page.
+TECHNIQUE_PAGE_ROWS = 20
 
 
 def modality_page(session: Session, slug: str) -> Json:
@@ -445,28 +263,41 @@ def modality_page(session: Session, slug: str) -> Json:
     modality = session.exec(select(Modality).where(Modality.slug == slug)).first()
     if modality is None:
         raise NotFound("modality", slug)
-    tested = select(EvidenceModalityLink.evidence_id).where(
-        EvidenceModalityLink.modality_id == modality.id
-    )
-    rows = _rows(session, Evidence.id.in_(tested))  # type: ignore[union-attr]
-    by_condition: dict[str, list[StudyRow]] = {}
-    for row in rows:
-        by_condition.setdefault(row.condition, []).append(row)
+    stored = summaries.load(session)
     item = _vocabulary_item(modality)
-    conditions = [
-        _cell({"slug": c, "name": r[0].condition_name}, item, r)
-        for c, r in sorted(by_condition.items(), key=lambda pair: pair[1][0].condition_name)
-    ]
+    conditions = []
+    keys: list[str] = []
+    for condition in session.exec(select(Condition).order_by(Condition.name)):
+        grade = stored.get((condition.slug, slug))
+        if grade is None:
+            continue
+        where = [Evidence.condition_id == condition.id, Evidence.id.in_(_tested([slug]))]  # type: ignore[union-attr]
+        listing = _listing(session, where, slug, 1, TECHNIQUE_PAGE_ROWS)
+        keys.extend(listing["keys"])
+        conditions.append(
+            {
+                "slug": condition.slug,
+                "name": condition.name,
+                "modality": slug,
+                "modality_name": modality.name,
+                "grade": grade,
+                "harm": _harm(session, condition.id or 0, grade),
+                **listing,
+            }
+        )
+    totals = stored.get(("", slug)) or {"studies": 0}
     return {
         "modality": item,
-        "studies": len({r.key for r in rows}),
+        "studies": totals["studies"],
         "rule": rule(),
         "conditions": conditions,
-        "keys": list(dict.fromkeys(r.key for r in _order(rows))),
+        "keys": list(dict.fromkeys(keys)),
     }
 
 
-def cell_page(session: Session, condition_slug: str, modality_slug: str) -> Json:
+def cell_page(
+    session: Session, condition_slug: str, modality_slug: str, *, page: int = 1, per_page: int = 100
+) -> Json:
     """Return one evidence-map cell: the technique's grade for the condition, with its rows."""
     condition = session.exec(select(Condition).where(Condition.slug == condition_slug)).first()
     if condition is None:
@@ -474,19 +305,20 @@ def cell_page(session: Session, condition_slug: str, modality_slug: str) -> Json
     modality = session.exec(select(Modality).where(Modality.slug == modality_slug)).first()
     if modality is None:
         raise NotFound("modality", modality_slug)
-    tested = select(EvidenceModalityLink.evidence_id).where(
-        EvidenceModalityLink.modality_id == modality.id
-    )
-    rows = _rows(
-        session,
-        Evidence.condition_id == condition.id,
-        Evidence.id.in_(tested),  # type: ignore[union-attr]
-    )
-    cell = _cell(_vocabulary_item(condition), _vocabulary_item(modality), rows)
-    cell["condition"] = _vocabulary_item(condition)
-    cell["technique"] = _vocabulary_item(modality)
-    cell["rule"] = rule()
-    return cell
+    grade = summaries.load_one(session, condition_slug, modality_slug) or _empty_grade()
+    where = [Evidence.condition_id == condition.id, Evidence.id.in_(_tested([modality_slug]))]  # type: ignore[union-attr]
+    return {
+        "slug": condition.slug,
+        "name": condition.name,
+        "modality": modality.slug,
+        "modality_name": modality.name,
+        "condition": _vocabulary_item(condition),
+        "technique": _vocabulary_item(modality),
+        "grade": grade,
+        "harm": _harm(session, condition.id or 0, grade),
+        "rule": rule(),
+        **_listing(session, where, modality_slug, page, per_page),
+    }
 
 
 def reference_page(session: Session, key: str) -> Json:
@@ -513,18 +345,14 @@ def reference_page(session: Session, key: str) -> Json:
         "reference": record,
         "links": links,
         "provenance": provenance(reference.curation),
-        "rows": [r.as_json() for r in _rows(session, Evidence.reference_id == reference.id)],
+        "rows": [r.as_json() for r in load_rows(session, Evidence.reference_id == reference.id)],
     }
 
 
 def evidence_map(session: Session) -> Json:
     """Return the conditions x techniques grid: per cell the studies, results and own grade."""
-    rows = _all_rows(session)
-    cells: dict[tuple[str, str], list[StudyRow]] = {}
-    for row in rows:
-        for m in row.modalities:
-            cells.setdefault((row.condition, m["slug"]), []).append(row)
-    used = {m for _, m in cells}
+    stored = summaries.load(session)
+    used = {m for c, m in stored if c and m}
     modalities = [
         {"slug": m.slug, "name": m.name}
         for m in session.exec(select(Modality).order_by(Modality.name))
@@ -534,17 +362,15 @@ def evidence_map(session: Session) -> Json:
     for condition in session.exec(select(Condition).order_by(Condition.name)):
         line = []
         for modality in modalities:
-            slug = modality["slug"]
-            cell_rows = cells.get((condition.slug, slug), [])
-            findings = Counter(r.result_for(slug) for r in cell_rows)
+            cell = stored.get((condition.slug, modality["slug"]))
+            findings = (cell or {}).get("result_findings") or {}
             line.append(
                 {
-                    "modality": slug,
-                    "count": len({r.key for r in cell_rows}),
-                    "findings": {f: findings[f] for f in grading.FINDINGS if findings[f]},
-                    "grade": grade_of(cell_rows, slug) if cell_rows else None,
-                    "harm": bool(_harm(cell_rows, slug)),
-                    "keys": list(dict.fromkeys(r.key for r in _order(cell_rows))),
+                    "modality": modality["slug"],
+                    "count": cell["studies"] if cell else 0,
+                    "findings": {f: findings[f] for f in grading.FINDINGS if findings.get(f)},
+                    "grade": cell,
+                    "harm": bool(cell and cell["harm_techniques"]),
                 }
             )
         grid.append({"slug": condition.slug, "name": condition.name, "cells": line})
@@ -564,7 +390,6 @@ __all__ = [
     "condition_page",
     "conditions_overview",
     "evidence_map",
-    "grade_of",
     "modalities_overview",
     "modality_page",
     "reference_page",

@@ -17,7 +17,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from kb import content as content_files
-from kb import db
+from kb import db, summaries
 from kb import index as search_index
 from kb.config import CONTENT_DIR, Settings
 from kb.dedupe import DuplicateFinder
@@ -296,6 +296,7 @@ def import_records(
         if changed:
             db.bump_generation(session)
             session.flush()
+            summaries.refresh(session)
             search_index.sync(settings, session, changed)
     return report
 
@@ -358,6 +359,7 @@ def init(
     with db.session_scope(settings) as session:
         load_vocabulary(session, loaded.conditions, loaded.modalities)
         db.bump_generation(session)
+        summaries.refresh(session)
     records = [(r, str(folder / content_files.LIBRARY)) for r in loaded.records]
     report = import_records(settings, records, progress=progress)
     with db.session_scope(settings) as session:

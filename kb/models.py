@@ -150,3 +150,15 @@ class StoreMeta(SQLModel, table=True):
 
     name: str = Field(primary_key=True)
     value: str
+
+
+class GradeSummary(SQLModel, table=True):
+    """A grade computed once per store generation: a condition's (modality "") or a cell's.
+
+    Pages read these instead of grading every row per request; the library service refreshes
+    them in the same operation as the index (kb.summaries).
+    """
+
+    condition: str = Field(primary_key=True)  # "" for a technique's own totals
+    modality: str = Field(primary_key=True)  # "" for a condition's own grade
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kb import evidence
+from kb import evidence, grading
 
 # Read by hand from tests/fixtures/shared-data/library.json (direct, current rows that compare
 # massage with no massage; F/A/M/I among those of level 1-2), December 2026.
@@ -196,8 +196,11 @@ def test_frozen_shoulder_and_tmj_do_not_rest_on_indirect_rows(session) -> None:
     assert _why(tmj, "active") == {"kalamir2013intraoral": "compared with another treatment"}
     for slug in HAND_CHECKED:
         page = evidence.condition_page(session, slug)
-        counted = {w["key"] for w in page["grade"]["counting"]}
+        counted = set(_why(page, "counts"))
         assert not counted & set(_why(page, "indirect")), slug
+        assert page["grade"]["groups"].get("counts", 0) == sum(
+            1 for r in page["rows"] if r["counts"]
+        ), slug
 
 
 def test_condition_rows_carry_the_new_facts_and_a_reader_note(session) -> None:
@@ -208,8 +211,11 @@ def test_condition_rows_carry_the_new_facts_and_a_reader_note(session) -> None:
     assert row["results"][0]["modality"] == "therapeutic-massage"
     assert row["outcome"].startswith("clinically meaningful improvement")
     assert row["note"] == ""  # Sherman 2009 carries no reader note
-    levels = [(r["level"], -(r["year"] or 0)) for r in page["rows"]]
-    assert levels == sorted(levels)
+    for group in page["groups"]:  # within each group: strongest design, then newest, first
+        levels = [(r["level"], -(r["year"] or 0)) for r in group["rows"]]
+        assert levels == sorted(levels)
+    order = [grading.GROUP_ORDER.index(r["group"]) for r in page["rows"]]
+    assert order == sorted(order)
     assert sum(len(g["rows"]) for g in page["groups"]) == len(page["rows"]) == page["total_rows"]
     json.dumps(page)  # plain data, ready for the JSON twin
 
@@ -358,3 +364,39 @@ def test_csl_json_import_rejects_a_malformed_row_with_file_line_and_key(
     assert str(path) in str(raised.value) and "newman2025jaw" in str(raised.value)
     with db.session_scope(settings) as session:
         assert library.export_records(session, with_kb=True) == before
+
+
+def test_pages_of_rows_are_slices_of_the_whole_list(session) -> None:
+    whole = evidence.condition_page(session, "low-back-pain-sciatica")
+    assert whole["paging"] == {"page": 1, "pages": 1, "per_page": 100, "total": 13}
+    keys = []
+    for page in (1, 2, 3):
+        part = evidence.condition_page(session, "low-back-pain-sciatica", page=page, per_page=5)
+        assert part["paging"]["pages"] == 3 and part["grade"] == whole["grade"]
+        assert {g["group"]: g["total"] for g in part["groups"]} == {
+            g["group"]: len(g["rows"])
+            for g in whole["groups"]
+            if g["group"] in {p["group"] for p in part["groups"]}
+        }
+        keys += [r["key"] for r in part["rows"]]
+    assert keys == [r["key"] for r in whole["rows"]]
+    beyond = evidence.condition_page(session, "low-back-pain-sciatica", page=99, per_page=5)
+    assert beyond["paging"]["page"] == 3  # a page past the end shows the last
+
+
+def test_grades_are_kept_in_the_store_and_refreshed_by_every_write(settings, tmp_path) -> None:
+    from kb import db, library, summaries
+    from kb.models import GradeSummary
+
+    with db.session_scope(settings) as session:
+        stored = session.get(GradeSummary, ("blood-pressure", ""))
+        assert stored is not None and stored.data["grade"] == "mixed"
+    row = _row(condition="insomnia", finding="no-difference")
+    row["results"] = [{"modality": "swedish", "finding": "no-difference"}]
+    library.import_paths(settings, [_write(tmp_path, row)])
+    with db.session_scope(settings) as session:
+        mark = session.get(summaries.StoreMeta, "summaries")
+        assert mark is not None and mark.value == str(db.generation(session))
+        insomnia = session.get(GradeSummary, ("insomnia", ""))
+        assert insomnia is not None and insomnia.data["grade"] == "mixed"  # was consistent support
+        assert evidence.condition_page(session, "insomnia")["grade"]["tally"]["A"] == 1

@@ -68,7 +68,7 @@ def _toggle(filters: dict[str, list[str]], name: str, value: str, style: str) ->
 
 def condition(slug: str) -> Response | tuple[str, int]:
     """Show a condition's grade and rule, its counts, its studies and their bibliography."""
-    params = Params(request.args, ("design", "modality", "finding", "style"))
+    params = Params(request.args, ("design", "modality", "finding", "style", "page"))
     design = params.values("design", grading.DESIGN_LABELS)
     finding = params.values("finding", grading.FINDINGS)
     modality = params.values("modality")
@@ -80,6 +80,7 @@ def condition(slug: str) -> Response | tuple[str, int]:
         design=design,
         modality=modality,
         finding=finding,
+        page=params.number("page", 1),
     )
     chosen_style = params.text("style")
     for name, items in data["facets"].items():
@@ -114,9 +115,11 @@ def evidence_map() -> Response | tuple[str, int]:
 
 def cell(condition: str, modality: str) -> Response | tuple[str, int]:
     """Show one evidence-map cell: a technique's own grade for a condition, with its rows."""
-    params = Params(request.args, ("style",))
+    params = Params(request.args, ("style", "page"))
     style = params.style()
-    data = _found(evidence.cell_page, store.session(), condition, modality)
+    data = _found(
+        evidence.cell_page, store.session(), condition, modality, page=params.number("page", 1)
+    )
     data["bibliography"] = bibliography(data["keys"], style)
     return respond("map/cell.html", data)
 
