@@ -326,25 +326,36 @@ def grade(rows: Iterable[Row]) -> Grade:
             harm=list(dict.fromkeys(r.key for r in counting if r.finding == "harm")),
         )
 
-    tally = f"{f} helped, {a} no difference or harm, {m} mixed, {i} inconclusive"
     if f >= 2 and a == 0 and f > m + i:
         return result(1, f"{f} strong studies found massage helped and none found otherwise")
     if a >= 2 and f == 0 and a > m + i:
         return result(2, f"{a} strong studies found no difference or harm and none found it helped")
     if f >= 1 and a >= 1:
-        return result(3, f"strong studies disagree ({tally})")
+        return result(
+            3, f"strong studies disagree: {f} found massage helped, {a} found no difference or harm"
+        )
     if f >= 1 and a == 0 and m == 0:
-        return result(4, f"{_studies(f)} of level 1-2 found massage helped ({tally})")
+        return result(
+            4,
+            f"{_studies(f)} of level 1-2 found massage helped and none found otherwise, too few "
+            "(or outnumbered by inconclusive ones) to call the support consistent",
+        )
     if a >= 1 and f == 0 and m == 0:
-        return result(5, f"{_studies(a)} of level 1-2 found no difference ({tally})")
+        return result(
+            5,
+            f"{_studies(a)} of level 1-2 found no difference and none found massage helped, too "
+            "few (or outnumbered by inconclusive ones) to say no benefit was shown",
+        )
     if m >= 1:
-        return result(6, f"strong studies found mixed results ({tally})")
+        return result(6, f"the strong studies found mixed results ({m} mixed, {f} helped)")
     if strong_n == 0 and weak_support:
         n = len({r.key for r in weak_support}) or len(weak_support)
         return result(7, f"no strong study counts; {_studies(n)} of level 3-4 found massage helped")
     if not counting:
         return result(8, "no study counts towards a grade")
-    return result(8, f"the counting studies do not say clearly ({tally})")
+    if i:
+        return result(8, f"the strong studies that count ({i}) call the evidence inconclusive")
+    return result(8, "no strong study counts, and no weaker study found massage helped")
 
 
 _GRADE_OF_LINE = {
