@@ -255,7 +255,7 @@ def modalities_overview(session: Session) -> list[Json]:
 
 
 # How many rows of each condition a technique page lists before linking to the cell's page.
-TECHNIQUE_PAGE_ROWS = 20
+TECHNIQUE_PAGE_ROWS = 10
 
 
 def modality_page(session: Session, slug: str) -> Json:

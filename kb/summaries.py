@@ -30,8 +30,7 @@ Json = dict[str, Any]
 _MARK = "summaries"  # StoreMeta name: the generation the summaries were computed for
 
 
-def superseded_by(session: Session) -> dict[str, str]:
-    """Return, for each superseded reference key, the key of the review that updates it."""
+def _superseded_scan(session: Session) -> dict[str, str]:
     from sqlalchemy import func
 
     query = select(Reference.key, Reference.supersedes).where(
@@ -40,11 +39,28 @@ def superseded_by(session: Session) -> dict[str, str]:
     return {old: new for new, olds in session.exec(query) for old in olds or []}
 
 
+def superseded_by(session: Session) -> dict[str, str]:
+    """Return, for each superseded reference key, the key of the review that updates it.
+
+    Kept with the summaries (one row) so a page does not scan every reference for it.
+    """
+    if _fresh(session):
+        found = session.get(GradeSummary, ("", ""))
+        if found is not None:
+            return dict(found.data.get("superseded_by") or {})
+    return _superseded_scan(session)
+
+
+def _fresh(session: Session) -> bool:
+    mark = session.get(StoreMeta, _MARK)
+    return mark is not None and mark.value == str(db.generation(session))
+
+
 def lean_rows(
-    session: Session, *where: Any
+    session: Session, *where: Any, newer: dict[str, str] | None = None
 ) -> list[tuple[str, grading.Row, list[tuple[str, str]]]]:
     """Load what the rule needs of rows: (condition, row, [(technique, finding)])."""
-    newer = superseded_by(session)
+    newer = superseded_by(session) if newer is None else newer
     query = (
         select(
             Evidence.id,
@@ -111,11 +127,12 @@ def summarise(rows: list[grading.Row], harm: dict[str, list[str]]) -> Json:
 
 def compute(session: Session) -> dict[tuple[str, str], Json]:
     """Grade every condition and every condition x technique cell of the store."""
+    newer = _superseded_scan(session)
     by_condition: dict[str, list[grading.Row]] = defaultdict(list)
     by_cell: dict[tuple[str, str], list[grading.Row]] = defaultdict(list)
     harm: dict[tuple[str, str], dict[str, list[str]]] = defaultdict(dict)
     technique: dict[str, tuple[set[str], set[str]]] = defaultdict(lambda: (set(), set()))
-    for condition, row, results in lean_rows(session):
+    for condition, row, results in lean_rows(session, newer=newer):
         by_condition[condition].append(row)
         harmed = [slug for slug, finding in results if finding == "harm"]
         if row.counts and (row.finding == "harm" or harmed):
@@ -136,6 +153,7 @@ def compute(session: Session) -> dict[tuple[str, str], Json]:
         out[(condition, slug)]["result_findings"] = dict(Counter(r.finding for r in rows))
     for slug, (keys, conditions) in technique.items():
         out[("", slug)] = {"studies": len(keys), "conditions": len(conditions)}
+    out[("", "")] = {"superseded_by": newer}
     return out
 
 
@@ -158,8 +176,7 @@ def refresh(session: Session) -> None:
 
 def load(session: Session) -> dict[tuple[str, str], Json]:
     """Return every stored summary, refreshing them first when the store has moved on."""
-    mark = session.get(StoreMeta, _MARK)
-    if mark is None or mark.value != str(db.generation(session)):
+    if not _fresh(session):
         refresh(session)
         session.commit()
     return {(s.condition, s.modality): s.data for s in session.exec(select(GradeSummary))}
@@ -167,8 +184,7 @@ def load(session: Session) -> dict[tuple[str, str], Json]:
 
 def load_one(session: Session, condition: str, modality: str = "") -> Json | None:
     """Return one stored summary (a condition's, a cell's, or a technique's totals)."""
-    mark = session.get(StoreMeta, _MARK)
-    if mark is None or mark.value != str(db.generation(session)):
+    if not _fresh(session):
         return load(session).get((condition, modality))
     found = session.get(GradeSummary, (condition, modality))
     return found.data if found else None
