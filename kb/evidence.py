@@ -98,10 +98,9 @@ def _harm(session: Session, condition_id: int, grade: Json) -> list[Json]:
 
 def _tested(modality: Sequence[str]) -> Any:
     """Return the evidence ids that tested any of these techniques (a subquery)."""
-    return (
-        select(EvidenceModalityLink.evidence_id)
-        .join(Modality, EvidenceModalityLink.modality_id == Modality.id)  # type: ignore[arg-type]
-        .where(Modality.slug.in_(list(modality)))  # type: ignore[attr-defined]
+    ids = select(Modality.id).where(Modality.slug.in_(list(modality)))  # type: ignore[attr-defined]
+    return select(EvidenceModalityLink.evidence_id).where(
+        EvidenceModalityLink.modality_id.in_(ids)  # type: ignore[union-attr]
     )
 
 

@@ -19,7 +19,10 @@ class EvidenceModalityLink(SQLModel, table=True):
     """One technique an evidence row tested, and what the row found for that technique."""
 
     evidence_id: int | None = Field(default=None, foreign_key="evidence.id", primary_key=True)
-    modality_id: int | None = Field(default=None, foreign_key="modality.id", primary_key=True)
+    # Indexed on its own too: a technique's page and cells look rows up by technique.
+    modality_id: int | None = Field(
+        default=None, foreign_key="modality.id", primary_key=True, index=True
+    )
     position: int = 0  # the order the curator listed the techniques in
     # The finding for this technique (Swedish helped, trigger point did not): a cell's grade
     # reads it, not the row's overall finding.
