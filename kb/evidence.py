@@ -96,12 +96,15 @@ def _harm(session: Session, condition_id: int, grade: Json) -> list[Json]:
     ]
 
 
-def _tested(modality: Sequence[str]) -> Any:
+def _tested(modality: Sequence[str], condition_id: int | None = None) -> Any:
     """Return the evidence ids that tested any of these techniques (a subquery)."""
     ids = select(Modality.id).where(Modality.slug.in_(list(modality)))  # type: ignore[attr-defined]
-    return select(EvidenceModalityLink.evidence_id).where(
+    query = select(EvidenceModalityLink.evidence_id).where(
         EvidenceModalityLink.modality_id.in_(ids)  # type: ignore[union-attr]
     )
+    if condition_id is not None:  # a cell: one range of the (technique, condition) index
+        query = query.where(EvidenceModalityLink.condition_id == condition_id)
+    return query
 
 
 def _listing(
@@ -270,7 +273,10 @@ def modality_page(session: Session, slug: str) -> Json:
         grade = stored.get((condition.slug, slug))
         if grade is None:
             continue
-        where = [Evidence.condition_id == condition.id, Evidence.id.in_(_tested([slug]))]  # type: ignore[union-attr]
+        where = [
+            Evidence.condition_id == condition.id,
+            Evidence.id.in_(_tested([slug], condition.id)),  # type: ignore[union-attr]
+        ]
         listing = _listing(session, where, slug, 1, TECHNIQUE_PAGE_ROWS)
         keys.extend(listing["keys"])
         conditions.append(
@@ -305,7 +311,10 @@ def cell_page(
     if modality is None:
         raise NotFound("modality", modality_slug)
     grade = summaries.load_one(session, condition_slug, modality_slug) or _empty_grade()
-    where = [Evidence.condition_id == condition.id, Evidence.id.in_(_tested([modality_slug]))]  # type: ignore[union-attr]
+    where = [
+        Evidence.condition_id == condition.id,
+        Evidence.id.in_(_tested([modality_slug], condition.id)),  # type: ignore[union-attr]
+    ]
     return {
         "slug": condition.slug,
         "name": condition.name,

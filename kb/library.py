@@ -178,6 +178,7 @@ def _apply_evidence(
                     modality_id=modality_id,
                     position=position,
                     finding=result["finding"],
+                    condition_id=evidence.condition_id,
                 )
             )
         have.add(ident)

@@ -18,12 +18,14 @@ def _now() -> datetime:
 class EvidenceModalityLink(SQLModel, table=True):
     """One technique an evidence row tested, and what the row found for that technique."""
 
+    __table_args__ = (Index("ix_result_cell", "modality_id", "condition_id", "evidence_id"),)
+
     evidence_id: int | None = Field(default=None, foreign_key="evidence.id", primary_key=True)
-    # Indexed on its own too: a technique's page and cells look rows up by technique.
-    modality_id: int | None = Field(
-        default=None, foreign_key="modality.id", primary_key=True, index=True
-    )
+    modality_id: int | None = Field(default=None, foreign_key="modality.id", primary_key=True)
     position: int = 0  # the order the curator listed the techniques in
+    # The row's condition, repeated here so that a cell (condition x technique) finds its rows
+    # by one index range, not by scanning every row of the condition or the technique.
+    condition_id: int | None = Field(default=None, foreign_key="condition.id")
     # The finding for this technique (Swedish helped, trigger point did not): a cell's grade
     # reads it, not the row's overall finding.
     finding: str = ""

@@ -129,6 +129,7 @@ def synthetic(settings, size: int) -> None:  # type: ignore[no-untyped-def]
                         "modality_id": modalities[m],
                         "position": n,
                         "finding": row["finding"],
+                        "condition_id": conditions[row["condition"]],
                     }
                     for n, m in enumerate(row["modalities"])
                 )
