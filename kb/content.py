@@ -36,7 +36,18 @@ _HEADERS = {
 }
 
 # Order of a reference's keys in evidence.toml, so the file diffs cleanly.
-_CURATION_ORDER = ("design", "n", "n_unit", "seed", "verified_from", "gaps", "notes", "evidence")
+_CURATION_ORDER = (
+    "design",
+    "n",
+    "n_unit",
+    "supersedes",
+    "seed",
+    "ship",
+    "verified_from",
+    "gaps",
+    "notes",
+    "evidence",
+)
 
 
 @dataclass

@@ -1,21 +1,25 @@
 """The read side of the knowledge base: what the condition, modality, reference and map pages show.
 
-Every function takes a session and returns plain dictionaries (JSON-ready) built from the store;
-grades come from ``kb.grading.grade`` over the rows shown, so a page and its rule never disagree.
-Rows are ordered by evidence level (strongest first), then by year (newest first), then by key.
+Every function takes a session and returns plain dictionaries (JSON-ready) built from the store.
+Grades come from ``kb.grading.grade``, computed once per store generation and kept in the store
+(``kb.summaries``); study lists are paged in SQL, with totals and facet counts from aggregates,
+so a page costs what it shows. Rows are grouped (counting first, then each reason a row does not
+count), then ordered by evidence level (strongest first), year (newest first) and key.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, select
 
-from kb import grading
+from kb import grading, summaries
 from kb.models import Condition, Evidence, EvidenceModalityLink, Modality, Reference
+from kb.provenance import provenance
+from kb.studies import StudyRow, group_rank, groups_of, load_rows, short_authors
+from kb.summaries import superseded_by
 
 Json = dict[str, Any]
 
@@ -29,183 +33,6 @@ class NotFound(LookupError):
         super().__init__(f"no {kind} {name!r} in the library")
 
 
-@dataclass(frozen=True)
-class StudyRow:
-    """One evidence row with what a table of studies shows about its reference."""
-
-    key: str
-    title: str
-    authors: str
-    year: int | None
-    design: str
-    design_label: str
-    level: int
-    size: int | None
-    size_unit: str
-    condition: str
-    condition_name: str
-    modalities: list[dict[str, str]] = field(default_factory=list)
-    finding: str = ""
-    finding_label: str = ""
-    outcome: str = ""
-    summary: str = ""
-
-    def as_json(self) -> Json:
-        return asdict(self)
-
-
-def short_authors(authors: Sequence[dict[str, Any]]) -> str:
-    """Return "Family", "Family and Family" or "Family et al." for a list of CSL names."""
-    names = [str(a.get("family") or a.get("literal") or "").strip() for a in authors]
-    names = [n for n in names if n]
-    if not names:
-        return ""
-    if len(names) == 1:
-        return names[0]
-    if len(names) == 2:
-        return f"{names[0]} and {names[1]}"
-    return f"{names[0]} et al."
-
-
-def _order(rows: Iterable[StudyRow]) -> list[StudyRow]:
-    # Strongest design first; within a level the newest study first, as a reader scans.
-    return sorted(rows, key=lambda r: (r.level, -(r.year or 0), r.key, r.condition))
-
-
-def grade_of(rows: Iterable[StudyRow]) -> Json:
-    """Grade study rows by the written rule and say how many studies it rests on."""
-    rows = list(rows)
-    result = grading.grade(grading.Row(design=r.design, finding=r.finding) for r in rows).as_json()
-    result["studies"] = len({r.key for r in rows})
-    return result
-
-
-def _rows(session: Session, *where: Any) -> list[StudyRow]:
-    """Load study rows with two column queries (no ORM objects: a page loads every row)."""
-    query = (
-        select(
-            Evidence.id,
-            Evidence.finding,
-            Evidence.outcome,
-            Evidence.summary,
-            Evidence.position,
-            Reference.key,
-            Reference.title,
-            Reference.authors,
-            Reference.year,
-            Reference.design,
-            Reference.size,
-            Reference.size_unit,
-            Condition.slug,
-            Condition.name,
-        )
-        .join(Reference, Evidence.reference_id == Reference.id)  # type: ignore[arg-type]
-        .join(Condition, Evidence.condition_id == Condition.id)  # type: ignore[arg-type]
-        .where(*where)
-        .order_by(Evidence.reference_id, Evidence.position)
-    )
-    found = list(session.exec(query))
-    ids = [r[0] for r in found]
-    tested: dict[int, list[dict[str, str]]] = {}
-    if ids:
-        links = session.exec(
-            select(EvidenceModalityLink.evidence_id, Modality.slug, Modality.name)
-            .join(Modality, EvidenceModalityLink.modality_id == Modality.id)  # type: ignore[arg-type]
-            .where(EvidenceModalityLink.evidence_id.in_(ids))  # type: ignore[union-attr]
-            .order_by(Modality.name)
-        )
-        for evidence_id, slug, name in links:
-            tested.setdefault(evidence_id, []).append({"slug": slug, "name": name})
-    rows = []
-    for (
-        ev_id,
-        finding,
-        outcome,
-        summary,
-        _position,
-        key,
-        title,
-        authors,
-        year,
-        design,
-        size,
-        size_unit,
-        c_slug,
-        c_name,
-    ) in found:
-        rows.append(
-            StudyRow(
-                key=key,
-                title=title,
-                authors=short_authors(authors or []),
-                year=year,
-                design=design,
-                design_label=grading.DESIGN_LABELS.get(design, design or "not classified"),
-                level=grading.level_of(design),
-                size=size,
-                size_unit=size_unit,
-                condition=c_slug,
-                condition_name=c_name,
-                modalities=tested.get(ev_id, []),
-                finding=finding,
-                finding_label=grading.FINDING_LABELS.get(finding, finding),
-                outcome=outcome,
-                summary=summary,
-            )
-        )
-    return rows
-
-
-def _all_rows(session: Session) -> list[StudyRow]:
-    return _rows(session)
-
-
-def finding_design_counts(rows: Iterable[StudyRow]) -> Json:
-    """Count rows by design (strongest first) x finding, with the labels a table needs."""
-    rows = list(rows)
-    counts = Counter((r.design, r.finding) for r in rows)
-    designs = sorted({r.design for r in rows}, key=lambda d: (grading.level_of(d), d))
-    return {
-        "findings": [{"value": f, "label": grading.FINDING_LABELS[f]} for f in grading.FINDINGS],
-        "designs": [
-            {
-                "value": d,
-                "label": grading.DESIGN_LABELS.get(d, d or "not classified"),
-                "level": grading.level_of(d),
-                "counts": {f: counts[(d, f)] for f in grading.FINDINGS},
-                "total": sum(counts[(d, f)] for f in grading.FINDINGS),
-            }
-            for d in designs
-        ],
-        "totals": {f: sum(counts[(d, f)] for d in designs) for f in grading.FINDINGS},
-    }
-
-
-def _facet(rows: Sequence[StudyRow], value_of, label_of, selected: Sequence[str]) -> list[Json]:  # type: ignore[no-untyped-def]
-    counts: Counter[str] = Counter()
-    labels: dict[str, str] = {}
-    for row in rows:
-        for value, label in zip(value_of(row), label_of(row), strict=True):
-            counts[value] += 1
-            labels[value] = label
-    return [
-        {"value": v, "label": labels[v], "count": n, "selected": v in selected}
-        for v, n in sorted(counts.items(), key=lambda item: (-item[1], labels[item[0]]))
-    ]
-
-
-def _filtered(
-    rows: Sequence[StudyRow], design: Sequence[str], modality: Sequence[str], finding: Sequence[str]
-) -> list[StudyRow]:
-    return [
-        r
-        for r in rows
-        if (not design or r.design in design)
-        and (not finding or r.finding in finding)
-        and (not modality or any(m["slug"] in modality for m in r.modalities))
-    ]
-
-
 def _vocabulary_item(item: Condition | Modality) -> Json:
     data: Json = {"slug": item.slug, "name": item.name, "aliases": list(item.aliases or [])}
     data["description"] = item.description
@@ -214,20 +41,136 @@ def _vocabulary_item(item: Condition | Modality) -> Json:
     return data
 
 
+def _empty_grade() -> Json:
+    return summaries.summarise([], {})
+
+
 def conditions_overview(session: Session) -> list[Json]:
     """Return every condition with its number of studies and its grade, by name."""
-    by_condition: dict[str, list[StudyRow]] = {}
-    for row in _all_rows(session):
-        by_condition.setdefault(row.condition, []).append(row)
+    stored = summaries.load(session)
     overview = []
     for condition in session.exec(select(Condition).order_by(Condition.name)):
-        rows = by_condition.get(condition.slug, [])
+        grade = stored.get((condition.slug, "")) or _empty_grade()
         item = _vocabulary_item(condition)
-        item["studies"] = len({r.key for r in rows})
-        item["rows"] = len(rows)
-        item["grade"] = grade_of(rows)
+        item["studies"] = grade["studies"]
+        item["rows"] = grade["rows"]
+        item["grade"] = grade
+        item["harm"] = sorted(grade["harm_techniques"])
         overview.append(item)
     return overview
+
+
+def rule() -> Json:
+    """Return the grade rule as pages show it: the intro, the eight lines, the levels."""
+    return {
+        "intro": grading.RULE_INTRO,
+        "lines": [
+            {"grade": g, "slug": grading.grade_of_line(n), "when": w}
+            for n, (g, w) in enumerate(grading.RULE_TEXT, 1)
+        ],
+        "levels": [{"level": n, "designs": d} for n, d in grading.LEVEL_TEXT],
+    }
+
+
+def _harm(session: Session, condition_id: int, grade: Json) -> list[Json]:
+    """Return the harm warnings of a grade: who found harm, with which technique, in a sentence."""
+    harmed: dict[str, list[str]] = grade.get("harm_techniques") or {}
+    if not harmed:
+        return []
+    names = dict(session.exec(select(Modality.slug, Modality.name)).all())
+    query = (
+        select(Reference.key, Reference.authors, Reference.year, Evidence.summary)
+        .join(Evidence, Evidence.reference_id == Reference.id)  # type: ignore[arg-type]
+        .where(Evidence.condition_id == condition_id, Reference.key.in_(list(harmed)))  # type: ignore[attr-defined]
+        .order_by(Reference.key)
+    )
+    return [
+        {
+            "key": key,
+            "authors": short_authors(authors or []),
+            "year": year,
+            "techniques": [names.get(m, m) for m in harmed[key]],
+            "summary": summary,
+        }
+        for key, authors, year, summary in session.exec(query)
+    ]
+
+
+def _tested(modality: Sequence[str], condition_id: int | None = None) -> Any:
+    """Return the evidence ids that tested any of these techniques (a subquery)."""
+    ids = select(Modality.id).where(Modality.slug.in_(list(modality)))  # type: ignore[attr-defined]
+    query = select(EvidenceModalityLink.evidence_id).where(
+        EvidenceModalityLink.modality_id.in_(ids)  # type: ignore[union-attr]
+    )
+    if condition_id is not None:  # a cell: one range of the (technique, condition) index
+        query = query.where(EvidenceModalityLink.condition_id == condition_id)
+    return query
+
+
+def _listing(
+    session: Session, where: list[Any], modality: str | None, page: int, per_page: int
+) -> Json:
+    """Return one page of rows, grouped, with each group's total from a store aggregate."""
+    newer = superseded_by(session)
+    rank = group_rank(newer)
+    totals = dict(
+        session.exec(
+            select(rank, func.count())
+            .select_from(Evidence)
+            .join(Reference, Evidence.reference_id == Reference.id)  # type: ignore[arg-type]
+            .where(*where)
+            .group_by(rank)
+        ).all()
+    )
+    total = sum(totals.values())
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    rows = load_rows(session, *where, ordered=True, limit=per_page, offset=(page - 1) * per_page)
+    groups = groups_of(rows, modality)
+    for group in groups:
+        group["total"] = totals.get(grading.GROUP_ORDER.index(group["group"]), len(group["rows"]))
+    return {
+        "groups": groups,
+        "rows": [r.as_json(modality) for r in rows],
+        "keys": list(dict.fromkeys(r.key for r in rows)),
+        "shown_rows": total,
+        "paging": {"page": page, "pages": pages, "per_page": per_page, "total": total},
+    }
+
+
+def _counts(session: Session, where: list[Any]) -> Json:
+    """Count rows by design (strongest first) x finding, from one GROUP BY."""
+    found = session.exec(
+        select(Reference.design, Evidence.finding, func.count())
+        .select_from(Evidence)
+        .join(Reference, Evidence.reference_id == Reference.id)  # type: ignore[arg-type]
+        .where(*where)
+        .group_by(Reference.design, Evidence.finding)
+    ).all()
+    counts = {(d, f): n for d, f, n in found}
+    designs = sorted({d for d, _ in counts}, key=lambda d: (grading.level_of(d), d))
+    return {
+        "findings": [{"value": f, "label": grading.FINDING_LABELS[f]} for f in grading.FINDINGS],
+        "designs": [
+            {
+                "value": d,
+                "label": grading.DESIGN_LABELS.get(d, d or "not classified"),
+                "level": grading.level_of(d),
+                "counts": {f: counts.get((d, f), 0) for f in grading.FINDINGS},
+                "total": sum(counts.get((d, f), 0) for f in grading.FINDINGS),
+            }
+            for d in designs
+        ],
+        "totals": {f: sum(counts.get((d, f), 0) for d in designs) for f in grading.FINDINGS},
+    }
+
+
+def _facet(pairs: Iterable[tuple[str, str, int]], selected: Sequence[str]) -> list[Json]:
+    return [
+        {"value": v, "label": label, "count": n, "selected": v in selected}
+        for v, label, n in sorted(pairs, key=lambda p: (-p[2], p[1]))
+        if n
+    ]
 
 
 def condition_page(
@@ -237,91 +180,157 @@ def condition_page(
     design: Sequence[str] = (),
     modality: Sequence[str] = (),
     finding: Sequence[str] = (),
+    page: int = 1,
+    per_page: int = 100,
 ) -> Json:
-    """Return a condition, its grade and the rule behind it, counts, and its study rows.
+    """Return a condition, its grade with its workings, counts, and a page of its rows, grouped.
 
-    The grade is always the condition's own (over every row); filters narrow the table, and
-    a filtered view carries the grade of what it shows as ``selection_grade``.
+    The grade is always the condition's own (over every row, kept in the store per
+    generation); filters narrow the rows, and a filtered view carries the grade of what it
+    shows as ``selection_grade``. Totals and facet counts come from store aggregates.
     """
     condition = session.exec(select(Condition).where(Condition.slug == slug)).first()
     if condition is None:
         raise NotFound("condition", slug)
-    rows = _order(_rows(session, Evidence.condition_id == condition.id))
-    shown = _filtered(rows, design, modality, finding)
+    grade = summaries.load_one(session, slug) or _empty_grade()
+    mine = [Evidence.condition_id == condition.id]
+    where = list(mine)
+    if design:
+        where.append(Reference.design.in_(list(design)))  # type: ignore[attr-defined]
+    if finding:
+        where.append(Evidence.finding.in_(list(finding)))  # type: ignore[attr-defined]
+    if modality:
+        where.append(Evidence.id.in_(_tested(modality)))  # type: ignore[union-attr]
     filtered = bool(design or modality or finding)
+    counts = _counts(session, mine)
+    tested = session.exec(
+        select(Modality.slug, Modality.name, func.count())
+        .select_from(EvidenceModalityLink)
+        .join(Modality, EvidenceModalityLink.modality_id == Modality.id)  # type: ignore[arg-type]
+        .join(Evidence, EvidenceModalityLink.evidence_id == Evidence.id)  # type: ignore[arg-type]
+        .where(*mine)
+        .group_by(Modality.slug, Modality.name)
+    ).all()
+    listing = _listing(session, where, None, page, per_page)
     return {
         "condition": _vocabulary_item(condition),
-        "grade": grade_of(rows),
-        "selection_grade": grade_of(shown) if filtered else None,
-        "rule": [{"grade": g, "when": w} for g, w in grading.RULE_TEXT],
-        "levels": [{"level": n, "designs": d} for n, d in grading.LEVEL_TEXT],
-        "counts": finding_design_counts(rows),
+        "grade": grade,
+        "harm": _harm(session, condition.id or 0, grade),
+        "selection_grade": (
+            summaries.summarise([r for _, r, _ in summaries.lean_rows(session, *where)], {})
+            if filtered
+            else None
+        ),
+        "rule": rule(),
+        "counts": counts,
         "filters": {"design": list(design), "modality": list(modality), "finding": list(finding)},
         "facets": {
-            "design": _facet(rows, lambda r: [r.design], lambda r: [r.design_label], design),
-            "modality": _facet(
-                rows,
-                lambda r: [m["slug"] for m in r.modalities],
-                lambda r: [m["name"] for m in r.modalities],
-                modality,
+            "design": _facet(
+                ((d["value"], d["label"], d["total"]) for d in counts["designs"]), design
             ),
-            "finding": _facet(rows, lambda r: [r.finding], lambda r: [r.finding_label], finding),
+            "modality": _facet(tested, modality),
+            "finding": _facet(
+                (
+                    (f["value"], f["label"], counts["totals"][f["value"]])
+                    for f in counts["findings"]
+                ),
+                finding,
+            ),
         },
-        "studies": len({r.key for r in rows}),
-        "rows": [r.as_json() for r in shown],
-        "keys": list(dict.fromkeys(r.key for r in shown)),
+        "studies": grade["studies"],
+        "total_rows": grade["rows"],
+        **listing,
     }
 
 
 def modalities_overview(session: Session) -> list[Json]:
     """Return every modality with the number of studies and conditions it has evidence for."""
-    by_modality: dict[str, list[StudyRow]] = {}
-    for row in _all_rows(session):
-        for m in row.modalities:
-            by_modality.setdefault(m["slug"], []).append(row)
+    stored = summaries.load(session)
     overview = []
     for modality in session.exec(select(Modality).order_by(Modality.name)):
-        rows = by_modality.get(modality.slug, [])
+        totals = stored.get(("", modality.slug)) or {"studies": 0, "conditions": 0}
         item = _vocabulary_item(modality)
-        item["studies"] = len({r.key for r in rows})
-        item["conditions"] = len({r.condition for r in rows})
+        item["studies"] = totals["studies"]
+        item["conditions"] = totals["conditions"]
         overview.append(item)
     return overview
 
 
+# How many rows of each condition a technique page lists before linking to the cell's page.
+TECHNIQUE_PAGE_ROWS = 10
+
+
 def modality_page(session: Session, slug: str) -> Json:
-    """Return a modality and, for each condition it has evidence for, the grade and the rows."""
+    """Return a technique and, per condition it was tested for, the cell's grade and rows."""
     modality = session.exec(select(Modality).where(Modality.slug == slug)).first()
     if modality is None:
         raise NotFound("modality", slug)
-    rows = [r for r in _all_rows(session) if any(m["slug"] == slug for m in r.modalities)]
-    by_condition: dict[str, list[StudyRow]] = {}
-    for row in rows:
-        by_condition.setdefault(row.condition, []).append(row)
+    stored = summaries.load(session)
+    item = _vocabulary_item(modality)
     conditions = []
-    for condition_slug, condition_rows in sorted(
-        by_condition.items(), key=lambda item: item[1][0].condition_name
-    ):
-        ordered = _order(condition_rows)
+    keys: list[str] = []
+    for condition in session.exec(select(Condition).order_by(Condition.name)):
+        grade = stored.get((condition.slug, slug))
+        if grade is None:
+            continue
+        where = [
+            Evidence.condition_id == condition.id,
+            Evidence.id.in_(_tested([slug], condition.id)),  # type: ignore[union-attr]
+        ]
+        listing = _listing(session, where, slug, 1, TECHNIQUE_PAGE_ROWS)
+        keys.extend(listing["keys"])
         conditions.append(
             {
-                "slug": condition_slug,
-                "name": ordered[0].condition_name,
-                "grade": grade_of(ordered),
-                "rows": [r.as_json() for r in ordered],
-                "keys": list(dict.fromkeys(r.key for r in ordered)),
+                "slug": condition.slug,
+                "name": condition.name,
+                "modality": slug,
+                "modality_name": modality.name,
+                "grade": grade,
+                "harm": _harm(session, condition.id or 0, grade),
+                **listing,
             }
         )
+    totals = stored.get(("", slug)) or {"studies": 0}
     return {
-        "modality": _vocabulary_item(modality),
-        "studies": len({r.key for r in rows}),
+        "modality": item,
+        "studies": totals["studies"],
+        "rule": rule(),
         "conditions": conditions,
-        "keys": list(dict.fromkeys(r.key for r in _order(rows))),
+        "keys": list(dict.fromkeys(keys)),
+    }
+
+
+def cell_page(
+    session: Session, condition_slug: str, modality_slug: str, *, page: int = 1, per_page: int = 100
+) -> Json:
+    """Return one evidence-map cell: the technique's grade for the condition, with its rows."""
+    condition = session.exec(select(Condition).where(Condition.slug == condition_slug)).first()
+    if condition is None:
+        raise NotFound("condition", condition_slug)
+    modality = session.exec(select(Modality).where(Modality.slug == modality_slug)).first()
+    if modality is None:
+        raise NotFound("modality", modality_slug)
+    grade = summaries.load_one(session, condition_slug, modality_slug) or _empty_grade()
+    where = [
+        Evidence.condition_id == condition.id,
+        Evidence.id.in_(_tested([modality_slug], condition.id)),  # type: ignore[union-attr]
+    ]
+    return {
+        "slug": condition.slug,
+        "name": condition.name,
+        "modality": modality.slug,
+        "modality_name": modality.name,
+        "condition": _vocabulary_item(condition),
+        "technique": _vocabulary_item(modality),
+        "grade": grade,
+        "harm": _harm(session, condition.id or 0, grade),
+        "rule": rule(),
+        **_listing(session, where, modality_slug, page, per_page),
     }
 
 
 def reference_page(session: Session, key: str) -> Json:
-    """Return a reference's full record, its links, and the evidence rows it carries."""
+    """Return a reference's full record, its links, its evidence rows and its provenance."""
     reference = session.exec(select(Reference).where(Reference.key == key)).first()
     if reference is None:
         raise NotFound("reference", key)
@@ -329,6 +338,7 @@ def reference_page(session: Session, key: str) -> Json:
     record["design_label"] = grading.DESIGN_LABELS.get(reference.design, reference.design or "")
     record["level"] = grading.level_of(reference.design)
     record["authors_short"] = short_authors(reference.authors or [])
+    record["superseded_by"] = superseded_by(session).get(reference.key, "")
     links = {
         "doi": f"https://doi.org/{reference.doi}" if reference.doi else None,
         "pubmed": f"https://pubmed.ncbi.nlm.nih.gov/{reference.pmid}/" if reference.pmid else None,
@@ -342,18 +352,15 @@ def reference_page(session: Session, key: str) -> Json:
     return {
         "reference": record,
         "links": links,
-        "rows": [r.as_json() for r in _rows(session, Evidence.reference_id == reference.id)],
+        "provenance": provenance(reference.curation),
+        "rows": [r.as_json() for r in load_rows(session, Evidence.reference_id == reference.id)],
     }
 
 
 def evidence_map(session: Session) -> Json:
-    """Return the conditions x modalities grid: per cell the studies, findings balance and grade."""
-    rows = _all_rows(session)
-    cells: dict[tuple[str, str], list[StudyRow]] = {}
-    for row in rows:
-        for m in row.modalities:
-            cells.setdefault((row.condition, m["slug"]), []).append(row)
-    used = {m for _, m in cells}
+    """Return the conditions x techniques grid: per cell the studies, results and own grade."""
+    stored = summaries.load(session)
+    used = {m for c, m in stored if c and m}
     modalities = [
         {"slug": m.slug, "name": m.name}
         for m in session.exec(select(Modality).order_by(Modality.name))
@@ -363,15 +370,15 @@ def evidence_map(session: Session) -> Json:
     for condition in session.exec(select(Condition).order_by(Condition.name)):
         line = []
         for modality in modalities:
-            cell_rows = cells.get((condition.slug, modality["slug"]), [])
-            findings = Counter(r.finding for r in cell_rows)
+            cell = stored.get((condition.slug, modality["slug"]))
+            findings = (cell or {}).get("result_findings") or {}
             line.append(
                 {
                     "modality": modality["slug"],
-                    "count": len({r.key for r in cell_rows}),
-                    "findings": {f: findings[f] for f in grading.FINDINGS if findings[f]},
-                    "grade": grade_of(cell_rows) if cell_rows else None,
-                    "keys": list(dict.fromkeys(r.key for r in _order(cell_rows))),
+                    "count": cell["studies"] if cell else 0,
+                    "findings": {f: findings[f] for f in grading.FINDINGS if findings.get(f)},
+                    "grade": cell,
+                    "harm": bool(cell and cell["harm_techniques"]),
                 }
             )
         grid.append({"slug": condition.slug, "name": condition.name, "cells": line})
@@ -386,15 +393,16 @@ def evidence_map(session: Session) -> Json:
 __all__ = [
     "NotFound",
     "StudyRow",
+    "cell_page",
     "condition_named",
     "condition_page",
     "conditions_overview",
     "evidence_map",
-    "grade_of",
     "modalities_overview",
     "modality_page",
     "reference_page",
     "reference_summaries",
+    "rule",
 ]
 
 

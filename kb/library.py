@@ -17,19 +17,18 @@ from typing import Any
 from sqlmodel import Session, select
 
 from kb import content as content_files
-from kb import db
+from kb import db, summaries
 from kb import index as search_index
 from kb.config import CONTENT_DIR, Settings
 from kb.dedupe import DuplicateFinder
 from kb.keys import is_valid_key, make_key, unique_key
 from kb.models import Condition, Evidence, EvidenceModalityLink, Modality, Reference, _now
-from kb.records import record_of, reference_fields
+from kb.records import kb_problem, record_of, reference_fields
 from references import formats
 from references.identifiers import fold
 from references.record import Failure, FormatError, ReadResult, Record
 
 Progress = Callable[[int], None]
-FINDINGS = ("supports", "mixed", "no-difference", "insufficient", "harm")
 
 
 class ImportRejected(Exception):
@@ -141,15 +140,7 @@ def check_record(record: Record, vocabulary: Vocabulary) -> str | None:
     """Return why a record cannot be imported, or None."""
     if not str(record.get("title") or "").strip():
         return "has no title"
-    for row in (record.get("kb") or {}).get("evidence") or []:
-        if row.get("condition") not in vocabulary.conditions:
-            return f"names an unknown condition {row.get('condition')!r}"
-        for slug in row.get("modalities") or []:
-            if slug not in vocabulary.modalities:
-                return f"names an unknown modality {slug!r}"
-        if row.get("finding") not in FINDINGS:
-            return f"has an unknown finding {row.get('finding')!r} (one of {', '.join(FINDINGS)})"
-    return None
+    return kb_problem(record.get("kb"), vocabulary.conditions, vocabulary.modalities)
 
 
 # --- writing -----------------------------------------------------------------------------
@@ -169,16 +160,25 @@ def _apply_evidence(
             condition=vocabulary.conditions[row["condition"]],
             position=len(reference.evidence),
             finding=row["finding"],
-            outcome=row.get("outcome", ""),
-            summary=row.get("summary", ""),
+            population=row.get("population") or "",
+            direct=row.get("direct", True),
+            indirect_because=row.get("indirect_because") or "",
+            comparator=row.get("comparator") or "",
+            outcome=row.get("outcome") or "",
+            certainty=row.get("certainty") or "",
+            summary=row.get("summary") or "",
         )
         reference.evidence.append(evidence)
-        session.flush()  # the link rows need the evidence id
-        for position, slug in enumerate(row.get("modalities") or []):
-            modality_id = vocabulary.modalities[slug].id
+        session.flush()  # the result rows need the evidence id
+        for position, result in enumerate(row.get("results") or []):
+            modality_id = vocabulary.modalities[result["modality"]].id
             session.add(
                 EvidenceModalityLink(
-                    evidence_id=evidence.id, modality_id=modality_id, position=position
+                    evidence_id=evidence.id,
+                    modality_id=modality_id,
+                    position=position,
+                    finding=result["finding"],
+                    condition_id=evidence.condition_id,
                 )
             )
         have.add(ident)
@@ -297,6 +297,7 @@ def import_records(
         if changed:
             db.bump_generation(session)
             session.flush()
+            summaries.refresh(session)
             search_index.sync(settings, session, changed)
     return report
 
@@ -359,6 +360,7 @@ def init(
     with db.session_scope(settings) as session:
         load_vocabulary(session, loaded.conditions, loaded.modalities)
         db.bump_generation(session)
+        summaries.refresh(session)
     records = [(r, str(folder / content_files.LIBRARY)) for r in loaded.records]
     report = import_records(settings, records, progress=progress)
     with db.session_scope(settings) as session:
@@ -383,14 +385,22 @@ def export_records(session: Session, *, with_kb: bool = False) -> list[Record]:
 
 
 def evidence_row(evidence: Evidence) -> dict[str, Any]:
-    """Return one evidence row in content-file shape."""
-    row: dict[str, Any] = {
-        "condition": evidence.condition.slug,
-        "modalities": [m.slug for m in evidence.modalities],
-        "finding": evidence.finding,
-    }
+    """Return one evidence row in content-file shape (shared/data's field order)."""
+    row: dict[str, Any] = {"condition": evidence.condition.slug}
+    if evidence.population:
+        row["population"] = evidence.population
+    row["direct"] = evidence.direct
+    if not evidence.direct:
+        row["indirect_because"] = evidence.indirect_because
+    row["comparator"] = evidence.comparator
     if evidence.outcome:
         row["outcome"] = evidence.outcome
+    row["results"] = [
+        {"modality": result.modality.slug, "finding": result.finding} for result in evidence.results
+    ]
+    row["finding"] = evidence.finding
+    if evidence.certainty:
+        row["certainty"] = evidence.certainty
     if evidence.summary:
         row["summary"] = evidence.summary
     return row

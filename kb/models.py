@@ -16,11 +16,24 @@ def _now() -> datetime:
 
 
 class EvidenceModalityLink(SQLModel, table=True):
-    """Which modalities one evidence row tested."""
+    """One technique an evidence row tested, and what the row found for that technique."""
+
+    __table_args__ = (Index("ix_result_cell", "modality_id", "condition_id", "evidence_id"),)
 
     evidence_id: int | None = Field(default=None, foreign_key="evidence.id", primary_key=True)
     modality_id: int | None = Field(default=None, foreign_key="modality.id", primary_key=True)
-    position: int = 0  # the order the curator listed the modalities in
+    position: int = 0  # the order the curator listed the techniques in
+    # The row's condition, repeated here so that a cell (condition x technique) finds its rows
+    # by one index range, not by scanning every row of the condition or the technique.
+    condition_id: int | None = Field(default=None, foreign_key="condition.id")
+    # The finding for this technique (Swedish helped, trigger point did not): a cell's grade
+    # reads it, not the row's overall finding.
+    finding: str = ""
+
+    evidence: "Evidence" = Relationship(
+        back_populates="results", sa_relationship_kwargs={"overlaps": "modalities,evidence"}
+    )
+    modality: "Modality" = Relationship(sa_relationship_kwargs={"overlaps": "modalities,evidence"})
 
 
 class ConditionBase(SQLModel):
@@ -76,7 +89,9 @@ class ReferenceBase(SQLModel):
     size_unit: str = ""  # participants, or studies for a review
     # Every other CSL or source field, so that a merge or an export never loses one.
     extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
-    # Curation facts: verified_from, gaps, notes, seed.
+    # Keys of older versions of the same review that this one updates (a Cochrane update).
+    supersedes: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    # Curation facts: verified_from, gaps, notes, seed, ship.
     curation: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
 
 
@@ -95,7 +110,13 @@ class Reference(ReferenceBase, table=True):
 
 
 class Evidence(SQLModel, table=True):
-    """One claim of one reference about one condition."""
+    """One claim of one reference about one condition, as its authors conclude it.
+
+    ``direct`` is false when the population, condition or intervention is not what the
+    condition is about (``indirect_because`` says why); ``comparator`` is what massage was
+    compared with; ``results`` hold one finding per technique tested; ``certainty`` is a
+    review's stated GRADE certainty (high, moderate, low, very-low) or empty.
+    """
 
     __table_args__ = (UniqueConstraint("reference_id", "position"),)
 
@@ -104,7 +125,12 @@ class Evidence(SQLModel, table=True):
     condition_id: int = Field(foreign_key="condition.id", index=True)
     position: int = 0  # order of the rows within the reference
     finding: str  # supports, mixed, no-difference, insufficient, harm
+    population: str = ""
+    direct: bool = True
+    indirect_because: str = ""
+    comparator: str = ""  # no-treatment, waitlist, usual-care, sham, attention, active, ...
     outcome: str = ""
+    certainty: str = ""
     summary: str = ""
 
     reference: Reference = Relationship(back_populates="evidence")
@@ -114,6 +140,14 @@ class Evidence(SQLModel, table=True):
         link_model=EvidenceModalityLink,
         sa_relationship_kwargs={"order_by": "EvidenceModalityLink.position", "viewonly": True},
     )
+    results: list[EvidenceModalityLink] = Relationship(
+        back_populates="evidence",
+        sa_relationship_kwargs={
+            "order_by": "EvidenceModalityLink.position",
+            "cascade": "all, delete-orphan",
+            "overlaps": "modalities,evidence",
+        },
+    )
 
 
 class StoreMeta(SQLModel, table=True):
@@ -121,3 +155,15 @@ class StoreMeta(SQLModel, table=True):
 
     name: str = Field(primary_key=True)
     value: str
+
+
+class GradeSummary(SQLModel, table=True):
+    """A grade computed once per store generation: a condition's (modality "") or a cell's.
+
+    Pages read these instead of grading every row per request; the library service refreshes
+    them in the same operation as the index (kb.summaries).
+    """
+
+    condition: str = Field(primary_key=True)  # "" for a technique's own totals
+    modality: str = Field(primary_key=True)  # "" for a condition's own grade
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))

@@ -1,6 +1,10 @@
 """Server time of every page (HTML and its JSON twin) on the shipped library.
 
-Usage: scripts/bench web [--repeat N]
+Usage: scripts/bench web [--repeat N] [--size N]
+
+With --size N the store also holds the search benchmark's synthetic library of N references
+(scripts/bench_corpus.py), each evidence row given the second-release shape (direct, a
+comparator, one result per technique), so page cost can be seen against library size.
 
 Builds a fresh store with `kb init` in a temporary folder, creates the app the way `kb serve`
 does, and times each request through Flask's test client (server time: routing, queries,
@@ -23,6 +27,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from kb import citing, library
 from kb import index as search_index
@@ -67,14 +72,86 @@ def timed(client, path: str) -> float:  # type: ignore[no-untyped-def]
     return elapsed
 
 
+def synthetic(settings, size: int) -> None:  # type: ignore[no-untyped-def]
+    """Add the search benchmark's synthetic library, its rows in the new shape, in bulk."""
+    import random
+
+    from bench_corpus import synthetic_records
+    from sqlalchemy import insert
+    from sqlmodel import select
+
+    from kb import db
+    from kb.models import Condition, Evidence, EvidenceModalityLink, Modality, Reference, _now
+    from kb.records import reference_fields
+
+    rng = random.Random(13)
+    comparators = ["sham", "usual-care", "waitlist", "various", "active", "other-massage", "none"]
+    with db.session_scope(settings) as session:
+        conditions = {c.slug: c.id for c in session.exec(select(Condition))}
+        modalities = {m.slug: m.id for m in session.exec(select(Modality))}
+        ref_id = (session.exec(select(Reference.id).order_by(Reference.id.desc())).first() or 0) + 1
+        ev_id = (session.exec(select(Evidence.id).order_by(Evidence.id.desc())).first() or 0) + 1
+        refs, rows, links, now = [], [], [], _now()
+        for record in synthetic_records(size):
+            fields = reference_fields(record)
+            refs.append(
+                {
+                    "id": ref_id,
+                    "key": record["id"],
+                    "created": now,
+                    "updated": now,
+                    "version": 1,
+                    "supersedes": [],
+                    **fields,
+                }
+            )
+            for position, row in enumerate(record["kb"]["evidence"]):
+                direct = rng.random() > 0.15
+                rows.append(
+                    {
+                        "id": ev_id,
+                        "reference_id": ref_id,
+                        "condition_id": conditions[row["condition"]],
+                        "position": position,
+                        "finding": row["finding"],
+                        "population": "synthetic adults",
+                        "direct": direct,
+                        "indirect_because": "" if direct else "healthy volunteers",
+                        "comparator": rng.choice(comparators),
+                        "outcome": "pain",
+                        "certainty": "",
+                        "summary": row["summary"],
+                    }
+                )
+                links.extend(
+                    {
+                        "evidence_id": ev_id,
+                        "modality_id": modalities[m],
+                        "position": n,
+                        "finding": row["finding"],
+                        "condition_id": conditions[row["condition"]],
+                    }
+                    for n, m in enumerate(row["modalities"])
+                )
+                ev_id += 1
+            ref_id += 1
+        for table, batch in ((Reference, refs), (Evidence, rows), (EvidenceModalityLink, links)):
+            for start in range(0, len(batch), 5000):
+                session.execute(insert(table.__table__), batch[start : start + 5000])
+        db.bump_generation(session)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=20, help="requests per page after warm-up")
+    parser.add_argument("--size", type=int, default=0, help="synthetic references to add")
     args = parser.parse_args()
     paths = list(dict.fromkeys(p for page in PAGES for p in (page, twin(page)) if p))
     with tempfile.TemporaryDirectory() as tmp:
         store = make_settings(data_dir=Path(tmp) / "instance")
         library.init(store)
+        if args.size:
+            synthetic(store, args.size)
         app = create_app(
             {
                 "KB_DATA_DIR": str(store.data_dir),
@@ -85,10 +162,16 @@ def main() -> None:
         client = app.test_client()
         cite.clear_caches()
         cold = {path: timed(client, path) for path in paths}
-        cite.clear_caches()
         started = time.perf_counter()
         search_index.warm(store)  # what the app's start-up thread does (web.store._warm)
-        citing.warm(store)
+        if args.size:
+            # citing.warm renders every single reference, hours at 100,000: instead the pages'
+            # own bibliographies are rendered once by a first pass, as a visitor would.
+            for path in paths:
+                timed(client, path)
+        else:
+            cite.clear_caches()
+            citing.warm(store)
         warm_s = time.perf_counter() - started
         warm = {path: [timed(client, path) for _ in range(args.repeat)] for path in paths}
     print(f"{'page':<66} {'cold':>8} {'p50':>8} {'p95':>8} {'max':>8}  (ms)")
@@ -116,6 +199,8 @@ def main() -> None:
         json.dumps(
             {
                 "bench": "web",
+                "size": args.size,
+                "p95_ms": {path: row["p95"] for path, row in summary.items()},
                 "pages": len(paths),
                 "repeat": args.repeat,
                 "warm_up_s": round(warm_s, 2),

@@ -69,7 +69,7 @@ def test_the_interface_commands_exist() -> None:
 def test_init_creates_the_store_and_refuses_to_run_twice(empty_settings: Settings) -> None:
     result = run(empty_settings, "init")
     assert result.exit_code == 0, result.output
-    assert "55 added, 0 updated, 0 duplicates, 0 rejected" in result.output
+    assert "123 added, 0 updated, 0 duplicates, 0 rejected" in result.output
     again = run(empty_settings, "init")
     assert again.exit_code == 1
     assert "already exists" in again.output and "kb init --reset" in again.output
@@ -99,7 +99,7 @@ def test_export_csl_json_lists_every_shipped_reference(
     assert result.exit_code == 0
     items = {item["id"]: item for item in json.loads(result.output)}
     expected = json.loads((shared_data / "library.json").read_text())
-    assert len(items) == 55
+    assert len(items) == 123
     for item in expected:
         assert items[item["id"]].get("DOI") == item.get("DOI")
         assert items[item["id"]].get("PMID") == item.get("PMID")
@@ -125,7 +125,7 @@ def test_export_reimports_as_duplicates(settings: Settings, tmp_path: Path, fmt:
     result = run(settings, "import", str(path), "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert (report["added"], report["updated"], report["duplicates"]) == (0, 0, 55)
+    assert (report["added"], report["updated"], report["duplicates"]) == (0, 0, 123)
     assert store_snapshot(settings) == before
 
 
@@ -277,7 +277,7 @@ def test_unknown_condition_in_an_evidence_block_is_rejected(
                     "type": "article-journal",
                     "title": "T",
                     "kb": {
-                        "evidence": [{"condition": "gout", "modalities": [], "finding": "supports"}]
+                        "evidence": [{"condition": "gout", "results": [], "finding": "supports"}]
                     },
                 }
             ],

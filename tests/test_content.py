@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kb import content, db, library
+from kb import content, db, library, records
 from kb.config import CONTENT_DIR
 
 BIB_FIELDS = (
@@ -25,6 +25,19 @@ BIB_FIELDS = (
     "PMCID",
     "URL",
     "type",
+    "container-title-short",
+)
+# Every fact of a reference's kb block, including the curator-only ones.
+KB_FIELDS = (
+    "design",
+    "n",
+    "supersedes",
+    "seed",
+    "ship",
+    "verified_from",
+    "gaps",
+    "notes",
+    "evidence",
 )
 
 
@@ -35,8 +48,8 @@ def shipped() -> content.Content:
 
 def test_content_reads_without_failures(shipped: content.Content) -> None:
     assert shipped.failures == []
-    assert len(shipped.records) == 55
-    assert len(shipped.conditions) == 17
+    assert len(shipped.records) == 123
+    assert len(shipped.conditions) == 22
     assert len(shipped.modalities) == 13
 
 
@@ -60,11 +73,14 @@ def test_evidence_rows_name_existing_conditions_and_modalities(shipped: content.
     conditions = {c["slug"] for c in shipped.conditions}
     modalities = {m["slug"] for m in shipped.modalities}
     rows = [row for r in shipped.records for row in (r.get("kb") or {}).get("evidence", [])]
-    assert len(rows) == 59
+    assert len(rows) == 131
     for row in rows:
         assert row["condition"] in conditions
-        assert set(row["modalities"]) <= modalities
-        assert row["finding"] in library.FINDINGS
+        assert {r["modality"] for r in row["results"]} <= modalities
+        assert row["finding"] in records.FINDINGS
+        assert all(r["finding"] in records.FINDINGS for r in row["results"])
+        assert row["comparator"] in records.COMPARATORS
+        assert row["direct"] is (not row.get("indirect_because"))
 
 
 def test_shipped_facts_are_exactly_shared_data(shipped: content.Content, shared_data: Path) -> None:
@@ -77,10 +93,10 @@ def test_shipped_facts_are_exactly_shared_data(shipped: content.Content, shared_
         for name in BIB_FIELDS:
             assert record.get(name) == item.get(name), (item["id"], name)
         meta, want = record.get("kb", {}), item["kb"]
-        assert meta.get("design") == want["design"], item["id"]
-        assert meta.get("n") == want["n"], item["id"]
-        assert meta.get("evidence", []) == want["evidence"], item["id"]
-        assert meta.get("verified_from", []) == want["verified_from"], item["id"]
+        for name in KB_FIELDS:
+            empty = [] if name in ("supersedes", "evidence", "verified_from", "gaps") else None
+            assert meta.get(name, empty) == want.get(name, empty), (item["id"], name)
+        assert meta.get("n_unit") == (want["n_unit"] or None), item["id"]
 
 
 def test_vocabularies_are_exactly_shared_data(shipped: content.Content, shared_data: Path) -> None:
@@ -91,7 +107,7 @@ def test_vocabularies_are_exactly_shared_data(shipped: content.Content, shared_d
 def test_library_bib_is_plain_bibtex() -> None:
     text = (CONTENT_DIR / "library.bib").read_text(encoding="utf-8")
     entries = re.findall(r"^@(\w+)\{([^,]+),", text, re.MULTILINE)
-    assert len(entries) == 55
+    assert len(entries) == 123
     assert {kind for kind, _ in entries} <= {"article", "online", "misc"}
     assert "doi = {10.1097/AJP.0b013e31818b7912}" in text
     assert "pmid = {19333174}" in text
@@ -100,7 +116,11 @@ def test_library_bib_is_plain_bibtex() -> None:
 def test_evidence_toml_is_keyed_by_citation_key() -> None:
     curation = tomllib.loads((CONTENT_DIR / "evidence.toml").read_text())
     assert curation["sherman2009randomized"]["design"] == "rct"
-    assert curation["sherman2009randomized"]["evidence"][0]["condition"] == "chronic-neck-pain"
+    row = curation["sherman2009randomized"]["evidence"][0]
+    assert row["condition"] == "chronic-neck-pain"
+    assert row["comparator"] == "usual-care" and row["direct"] is True
+    assert row["results"] == [{"modality": "therapeutic-massage", "finding": "mixed"}]
+    assert curation["furlan2015massage"]["supersedes"] == ["furlan2002massage"]
 
 
 def test_content_round_trips_through_the_store(settings, tmp_path: Path) -> None:

@@ -19,7 +19,13 @@ RECORD = {
     "kb": {
         "design": "rct",
         "evidence": [
-            {"condition": "chronic-neck-pain", "modalities": ["swedish"], "finding": "supports"}
+            {
+                "condition": "chronic-neck-pain",
+                "direct": True,
+                "comparator": "sham",
+                "results": [{"modality": "swedish", "finding": "supports"}],
+                "finding": "supports",
+            }
         ],
     },
 }

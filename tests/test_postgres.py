@@ -108,7 +108,7 @@ def test_postgres_store_equals_the_sqlite_store(pg_settings: Settings, settings:
     with db.session_scope(settings) as session:
         on_sqlite = library.export_records(session, with_kb=True)
     assert on_postgres == on_sqlite
-    assert len(on_postgres) == 55
+    assert len(on_postgres) == 123
 
 
 def test_the_command_line_honours_kb_database_url(pg_settings: Settings, tmp_path: Path) -> None:

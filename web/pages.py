@@ -20,8 +20,8 @@ def _found(load: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
         raise PageError(404, str(error)) from error
 
 
-def _grades_line() -> list[dict[str, str]]:
-    return [{"grade": g, "when": w} for g, w in grading.RULE_TEXT]
+def _grades_line() -> dict[str, Any]:
+    return evidence.rule()
 
 
 def home() -> Response | tuple[str, int]:
@@ -36,7 +36,6 @@ def about() -> Response | tuple[str, int]:
     Params(request.args, ())
     data = {
         "rule": _grades_line(),
-        "levels": [{"level": n, "designs": d} for n, d in grading.LEVEL_TEXT],
         "designs": [
             {"value": d, "label": label, "level": grading.level_of(d)}
             for d, label in grading.DESIGN_LABELS.items()
@@ -69,7 +68,7 @@ def _toggle(filters: dict[str, list[str]], name: str, value: str, style: str) ->
 
 def condition(slug: str) -> Response | tuple[str, int]:
     """Show a condition's grade and rule, its counts, its studies and their bibliography."""
-    params = Params(request.args, ("design", "modality", "finding", "style"))
+    params = Params(request.args, ("design", "modality", "finding", "style", "page"))
     design = params.values("design", grading.DESIGN_LABELS)
     finding = params.values("finding", grading.FINDINGS)
     modality = params.values("modality")
@@ -81,6 +80,7 @@ def condition(slug: str) -> Response | tuple[str, int]:
         design=design,
         modality=modality,
         finding=finding,
+        page=params.number("page", 1),
     )
     chosen_style = params.text("style")
     for name, items in data["facets"].items():
@@ -113,6 +113,17 @@ def evidence_map() -> Response | tuple[str, int]:
     return respond("map/index.html", evidence.evidence_map(store.session()))
 
 
+def cell(condition: str, modality: str) -> Response | tuple[str, int]:
+    """Show one evidence-map cell: a technique's own grade for a condition, with its rows."""
+    params = Params(request.args, ("style", "page"))
+    style = params.style()
+    data = _found(
+        evidence.cell_page, store.session(), condition, modality, page=params.number("page", 1)
+    )
+    data["bibliography"] = bibliography(data["keys"], style)
+    return respond("map/cell.html", data)
+
+
 def healthz() -> Response:
     """Answer whether the store can be read, with its generation."""
     generation = db.generation(store.session())
@@ -130,5 +141,6 @@ def init_app(app: Flask) -> None:
     twin(blueprint, "/modalities", "modalities", modalities)
     twin(blueprint, "/modalities/<slug>", "modality", modality)
     twin(blueprint, "/evidence-map", "evidence_map", evidence_map)
+    twin(blueprint, "/evidence-map/<condition>/<modality>", "cell", cell)
     blueprint.add_url_rule("/healthz", "healthz", healthz)
     app.register_blueprint(blueprint)

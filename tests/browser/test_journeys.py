@@ -33,8 +33,10 @@ def test_therapist_downloads_tmj_trials_in_ama(
     page.wait_for_url("**/conditions/tmj-tmd")
     assert page.get_by_role("heading", level=1).inner_text().startswith("Temporomandibular")
     assert_accessible(page)
-    page.get_by_role("link", name="Randomised controlled trial (1)").click()
+    page.get_by_role("link", name="Randomised controlled trial (3)").click()
     page.wait_for_url("**design=rct**")
+    page.get_by_role("link", name="supports (3)").click()
+    page.wait_for_url("**finding=supports**")
     rows = page.locator("table.studies tbody tr")
     assert rows.count() == 1 and "Intraoral myofascial therapy" in rows.first.inner_text()
     page.get_by_label("Citation style").select_option("american-medical-association")
@@ -105,3 +107,21 @@ def test_student_follows_did_you_mean_and_cites_a_study(page, shoot, assert_acce
     assert_accessible(page)
     assert title.split(":")[0][:30].lower() in copied(page, "#citation-text").lower()
     assert not page.console_errors  # type: ignore[attr-defined]
+
+
+def test_therapist_reads_the_workings_of_a_grade(page, shoot, assert_accessible) -> None:
+    page.goto("/conditions/blood-pressure")
+    assert page.get_by_role("note", name="Harm reported").is_visible()
+    assert page.get_by_role("heading", name="Indirect evidence (1)").is_visible()
+    assert_accessible(page)
+    shoot("1-blood-pressure")
+    page.goto("/evidence-map")
+    page.locator("a[href$='/evidence-map/blood-pressure/trigger-point']").first.click()
+    page.wait_for_url("**/evidence-map/blood-pressure/trigger-point")
+    assert "harm" in page.locator("table.studies").inner_text()
+    assert_accessible(page)
+    shoot("2-trigger-point-cell")
+    page.goto("/references/sherman2009randomized")
+    page.get_by_text("Provenance: where these details were checked").click()
+    assert page.get_by_text("We could not confirm a PubMed ID for this paper.").is_visible()
+    assert_accessible(page)
