@@ -94,6 +94,7 @@ from kb.index_engine import (
     within,
     without,
 )
+from kb.index_query import MAX_EDITS, MAX_EXPANSIONS, MAX_FUZZY_CHARS
 from kb.models import Reference
 from kb.snippets import snippet
 
@@ -266,10 +267,11 @@ FIELD_BOOSTS = {"text": 1.0, "title": 3.0, "authors": 2.0}
 TOPIC_BOOST = 2.5
 SEARCH_FIELDS = (*FIELD_BOOSTS, "topics")
 FIELD_ALIASES = {
+    "title": ["ti"],
     "authors": ["author", "au"],
     "journal": ["container", "source", "ta"],
-    "text": ["abstract", "summary"],
-    "keywords": ["keyword", "kw", "mesh"],
+    "text": ["abstract", "summary", "tiab", "tw"],
+    "keywords": ["keyword", "kw", "mesh", "mh"],
     "topics": ["condition", "modality", "topic"],
     "ids": ["doi", "pmid", "pmcid"],
 }
@@ -1219,6 +1221,17 @@ def _errors(q: Any) -> list[str]:
     return found
 
 
+def _bounded(q: Any) -> Any:
+    """Hold every fuzzy term to MAX_EDITS edits and a first letter in common (bounded work)."""
+    if isinstance(q, wq.FuzzyTerm):
+        if len(q.text) > MAX_FUZZY_CHARS:
+            return wq.Term(q.fieldname, q.text, boost=q.boost)
+        q.maxdist = min(q.maxdist, MAX_EDITS)
+        q.prefixlength = max(q.prefixlength, 1)
+        return q
+    return q if q.is_leaf() else q.apply(_bounded)
+
+
 def _stems(text: str) -> list[str]:
     return [t.text for t in _TEXT(text)]
 
@@ -1422,6 +1435,7 @@ class View:
         if topics is None and session is not None:
             topics = _topics[signature] = Topics(session)
         self.topics = topics or Topics(None)
+        self.limited: list[str] = []  # what matching cut short, said to the person searching
 
     def parse(self, text: str) -> Any:
         """Parse the query language; raise QuerySyntaxError on what it cannot mean."""
@@ -1432,7 +1446,7 @@ class View:
         errors = _errors(q)
         if errors:
             raise QuerySyntaxError("; ".join(str(e) for e in errors))
-        return self.topics.expand(q)
+        return self.topics.expand(_bounded(q))
 
     def plain(self, words: Sequence[str], *, any_word: bool = False) -> Any:
         """Return a query of plain words (all of them, or any of them)."""
@@ -1469,7 +1483,7 @@ class View:
         for word in words:
             options = (
                 [word]
-                if self.known(word)
+                if len(word) > MAX_FUZZY_CHARS or self.known(word)
                 else corrector.suggest(word.lower(), limit=3, maxdist=2, prefix=1)
             )
             if options:
@@ -1627,7 +1641,30 @@ class View:
             if q.end is not None:
                 inside &= (years < q.end) if q.endexcl else (years <= q.end)
             return Match(inside, np.where(inside, float(q.boost), 0.0))
+        if isinstance(q, (wq.Prefix, wq.Wildcard, wq.FuzzyTerm)):
+            return self._expanded_match(q)
         return self._leaf_match(q)
+
+    def _expanded_match(self, q: Any) -> Match:
+        """Match a wildcard or fuzzy term by at most MAX_EXPANSIONS of the index words it names."""
+        words = list(islice(q.expanded_terms(self.searcher.reader()), MAX_EXPANSIONS + 1))
+        if len(words) <= MAX_EXPANSIONS:
+            return self._leaf_match(q)
+        shown = str(q).split(":", 1)[-1]
+        note = f"“{shown}” stands for more than {MAX_EXPANSIONS} words: searched the first {MAX_EXPANSIONS}"
+        if note not in self.limited:
+            self.limited.append(note)
+        fieldobj = SCHEMA[q.fieldname]
+        terms = [wq.Term(q.fieldname, fieldobj.from_bytes(w)) for _, w in words[:MAX_EXPANSIONS]]
+        return self._match(wq.Or(terms, boost=q.boost))
+
+    def identified(self, values: Sequence[str]) -> list[int]:
+        """Return the live documents holding these identifiers (DOI, PMID), in the order asked."""
+        docs: list[int] = []
+        for value in values:
+            ids, _ = self.postings("ids", value.lower())
+            docs.extend(d for d in ids.tolist() if self.live[d] and d not in docs)
+        return docs
 
     def _phrase_match(self, q: Any) -> Match:
         """Documents holding the words side by side; scored as Whoosh scores a phrase.
@@ -1750,6 +1787,8 @@ class View:
 
     def correct(self, word: str) -> str | None:
         """Return the likeliest index word within two edits of a mistyped word."""
+        if len(word) > MAX_FUZZY_CHARS:
+            return None  # a Levenshtein automaton for a long word costs seconds to build
         found = self.searcher.corrector("spell").suggest(word.lower(), limit=1, maxdist=2, prefix=1)
         return found[0] if found else None
 

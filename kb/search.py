@@ -21,6 +21,7 @@ from kb.config import Settings
 from kb.grading import DESIGN_LABELS, FINDING_LABELS, FINDINGS, LEVELS, level_of
 from kb.index_columns import FACETS, best
 from kb.index_engine import Match
+from kb.index_query import MAX_FUZZY_CHARS, Prepared, plain_words, prepare
 from kb.models import Condition, Modality
 
 SORTS = ("relevance", "newest", "oldest", "level")
@@ -191,60 +192,38 @@ class SearchResult:
         }
 
 
-# --- the query language ------------------------------------------------------------------
+# --- did you mean ------------------------------------------------------------------------
 
-_YEAR_RANGE = re.compile(r"\byear:(\d{1,4})?-(\d{1,4})?(?=\s|\)|$)")
-_SCOPED = re.compile(r'\b(design|finding):("[^"]*"|[^\s()]+)', re.IGNORECASE)
-_WORD = re.compile(r"[^\W\d_][\w'’-]*")
-_OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"}
+MAX_CORRECTED = 6  # unknown words a search tries to correct; more and it offers nothing
 
 
-def _design_values(text: str) -> list[str]:
-    wanted = text.strip('"').lower().replace(" ", "-")
-    if wanted in LEVELS:
-        return [wanted]
-    loose = wanted.replace("-", " ")
-    return [d for d in LEVELS if loose in d.replace("-", " ") or loose in DESIGN_LABELS[d].lower()]
+def _unknown(view: index.View, prepared: Prepared) -> list[str]:
+    words = dict.fromkeys(plain_words(prepared.words_typed()))
+    return [w for w in words if 4 <= len(w) <= MAX_FUZZY_CHARS and not view.known(w)]
 
 
-def _rewrite(text: str) -> str:
-    """Turn the friendly forms (year:2005-2015, design:cochrane) into the parser's."""
-
-    def year(match: re.Match[str]) -> str:
-        low, high = match.group(1) or "", match.group(2) or ""
-        return f"year:[{low} TO {high}]".replace("[ TO", "[TO").replace("TO ]", "TO]")
-
-    def scoped(match: re.Match[str]) -> str:
-        name, value = match.group(1).lower(), match.group(2)
-        if name == "finding":
-            return f"finding:{value.strip(chr(34)).lower().replace(' ', '-')}"
-        values = _design_values(value)
-        if not values:
-            return f"design:{value.strip(chr(34)).lower().replace(' ', '-')}"
-        return values[0] and (
-            f"design:{values[0]}"
-            if len(values) == 1
-            else "(" + " OR ".join(f"design:{v}" for v in values) + ")"
-        )
-
-    return _SCOPED.sub(scoped, _YEAR_RANGE.sub(year, text))
-
-
-def plain_words(text: str) -> list[str]:
-    """Return the plain words of a query: no field scopes, operators or syntax."""
-    unscoped = re.sub(r"\b\w+:(\"[^\"]*\"|\[[^\]]*\]|\S+)", " ", text)
-    return [w for w in _WORD.findall(unscoped) if w not in _OPERATORS]
-
-
-def _suggest(view: index.View, text: str) -> str | None:
-    changed = text
-    for word in dict.fromkeys(plain_words(text)):
-        if len(word) < 4 or view.known(word):
-            continue
+def _suggest(view: index.View, prepared: Prepared) -> str | None:
+    """Return the typed query with its unknown words corrected; identifiers are never touched."""
+    unknown = _unknown(view, prepared)
+    if not unknown or len(unknown) > MAX_CORRECTED:
+        return None
+    fixes = {}
+    for word in unknown:
         better = view.correct(word)
         if better and better != word.lower():
-            changed = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", better, changed)
-    return changed if changed != text else None
+            fixes[word] = better
+    if not fixes:
+        return None
+    pattern = re.compile("|".join(rf"(?<!\w){re.escape(w)}(?!\w)" for w in fixes))
+    typed, out, at = prepared.typed, [], 0
+    for ident in [*prepared.identifiers, None]:
+        stop = len(typed) if ident is None else ident.start
+        out.append(pattern.sub(lambda m: fixes[m.group()], typed[at:stop]))
+        if ident is not None:
+            out.append(typed[ident.start : ident.end])
+            at = ident.end
+    changed = "".join(out)
+    return changed if changed != typed else None
 
 
 # --- searching ---------------------------------------------------------------------------
@@ -345,43 +324,71 @@ def _hit_json(hit: index.Hit, c: index.Columns, scored: bool) -> dict[str, Any]:
 
 
 def _parse(view: index.View, text: str) -> tuple[Any, str | None]:
-    """Parse a query; on a syntax error fall back to its plain words and say so."""
+    """Parse a prepared query; on a syntax error fall back to its plain words and say so."""
     try:
-        return view.parse(_rewrite(text)), None
+        return view.parse(text), None
     except index.QuerySyntaxError as error:
         words = plain_words(text)
         notice = f"Could not read the query as written ({error}); searched for the words instead"
         return (view.plain(words) if words else None), notice
 
 
+def _identified(view: index.View, prepared: Prepared, found: Match) -> tuple[Match, list[str]]:
+    """Put the references a query names by DOI or PMID first; say which the library lacks."""
+    docs: list[int] = []
+    missing = []
+    for ident in prepared.identifiers:
+        held = view.identified([ident.value])
+        if not held:
+            missing.append(f"No reference in this library has {ident.kind.upper()} {ident.value}")
+        docs.extend(d for d in held if d not in docs)
+    if docs:
+        top = float(found.score[found.mask].max()) if found.mask.any() else 0.0
+        for rank, doc in enumerate(docs):
+            found.mask[doc] = True
+            found.score[doc] = top + len(docs) - rank
+    return found, missing
+
+
 def search(settings: Settings, session: Session, params: SearchParams) -> SearchResult:
-    """Run a search: match, fall back on typos, filter, count facets, rank and page."""
+    """Run a search: identifiers, then match, fall back on typos, filter, count, rank, page."""
     view = index.view(settings, session)
     c = view.columns
-    text = params.q.strip()
+    prepared = prepare(params.q)
+    text = prepared.text
+    asked = bool(text or prepared.identifiers)
+    notices = list(prepared.notices)
     q, notice = _parse(view, text) if text else (None, None)
     # One pass over the posting lists gives both the matches and their scores.
-    found = view.match(q) if (q is not None or not text) else Match.none(view.size)
+    if q is not None or not asked:
+        found = view.match(q)
+    else:
+        found = Match.none(view.size)
     suggestion = None
     if text and found.mask.sum() < FEW:
-        suggestion = _suggest(view, text)
-        if not found.mask.any() and suggestion:
-            retry, _ = _parse(view, suggestion)
+        suggestion = _suggest(view, prepared)
+        if not found.mask.any() and suggestion and not prepared.identifiers:
+            retry, _ = _parse(view, prepare(suggestion).text)
             if retry is not None and (retried := view.match(retry)).mask.any():
                 q, found = retry, retried
-                notice = f"No results for “{text}”; showing results for “{suggestion}”"
-        if not found.mask.any() and plain_words(text):
-            fuzzy = view.fuzzy(plain_words(text))
+                notice = f"No results for “{params.q.strip()}”; showing results for “{suggestion}”"
+        words = plain_words(prepared.words_typed())
+        if not found.mask.any() and words and len(_unknown(view, prepared)) <= MAX_CORRECTED:
+            fuzzy = view.fuzzy(words)
             near = view.match(fuzzy)
             if near.mask.any():
                 q, found = fuzzy, near
-                notice = f"No exact matches for “{text}”; showing near matches"
+                notice = f"No exact matches for “{params.q.strip()}”; showing near matches"
+    if prepared.identifiers:
+        found, missing = _identified(view, prepared, found)
+        notices.extend(missing)
+    notices = [n for n in [notice, *notices, *view.limited] if n]
     refs = found.mask & c.references
     matched, facets = _facets(params, refs, _allowed(params, c), c, _labels(session))
     # Conditions and modalities show only when nothing narrows the search to studies.
-    pool = matched if (params.filtered or q is None) else found.mask
+    pool = matched if (params.filtered or not asked) else found.mask
     end = params.page * params.per_page
-    scored = q is not None and params.sort == "relevance"
+    scored = asked and params.sort == "relevance"
     if scored:
         ranked: list[tuple[int, float | None]] = list(best(found.score, pool, end))
     else:
@@ -389,7 +396,8 @@ def search(settings: Settings, session: Session, params: SearchParams) -> Search
         ranked = [(d, None) for d in view.ordered(pool, order, end)]
     page = ranked[end - params.per_page : end]
     hits = [_hit_json(h, c, scored) for h in view.hits(page, q, session)]
-    return SearchResult(params, int(pool.sum()), hits, facets, suggestion, notice)
+    shown = ". ".join(notices) if notices else None
+    return SearchResult(params, int(pool.sum()), hits, facets, suggestion, shown)
 
 
 def candidates(settings: Settings, session: Session, text: str, limit: int = 10) -> list[str]:

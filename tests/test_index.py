@@ -171,6 +171,8 @@ RANKING_QUERIES = [
     "massage NOT cancer",
     '"low back pain" massage',
     "massag* anxiety",
+    "massag~1 anxiety",
+    "title:neck AND NOT pain",
     "topic:fibromyalgia sleep",
     "year:>2010 reflexology",
     "zzzunknownword",

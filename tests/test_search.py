@@ -273,3 +273,68 @@ def test_an_empty_library_searches_to_nothing_without_error(tmp_path) -> None:
         for params in (SearchParams(q="massage"), SearchParams(), SearchParams(q='"low back"')):
             result = search(empty, opened, params)
             assert (result.total, result.hits) == (0, [])
+
+
+# --- bounded work per query ---------------------------------------------------------------
+
+
+def _leaves(q):
+    if q.is_leaf():
+        return [q]
+    return [leaf for child in q.children() for leaf in _leaves(child)]
+
+
+def _parsed(settings, session, typed: str):
+    from kb import index
+    from kb.index_query import prepare
+
+    return index.view(settings, session).parse(prepare(typed).text)
+
+
+def test_a_fuzzy_term_is_held_to_two_edits(settings, session) -> None:
+    result = _run(settings, session, q="aaaaaaaaa~9")
+    assert "at most 2 edits" in result["notice"]
+    fuzzy = [q for q in _leaves(_parsed(settings, session, "aaaaaaaaa~9")) if hasattr(q, "maxdist")]
+    assert fuzzy and all(q.maxdist == 2 and q.prefixlength >= 1 for q in fuzzy)
+
+
+def test_fifty_fuzzy_terms_are_cut_to_a_few(settings, session) -> None:
+    typed = " ".join(f"word{n}~2" for n in range(50))
+    result = _run(settings, session, q=typed)
+    assert "first 32 of the query's 50 words" in result["notice"]
+    assert "At most 3 fuzzy" in result["notice"]
+    leaves = _leaves(_parsed(settings, session, typed))
+    assert len({q.text for q in leaves if hasattr(q, "maxdist")}) <= 3
+
+
+def test_a_leading_wildcard_is_refused_with_a_reason(settings, session) -> None:
+    result = _run(settings, session, q="*a*")
+    assert "needs at least 3 letters before it" in result["notice"]
+    leaves = _leaves(_parsed(settings, session, "*a*"))
+    assert not any("*" in str(q) for q in leaves)
+
+
+def test_hundreds_of_unknown_words_are_cut_and_not_corrected(settings, session) -> None:
+    typed = " ".join(f"zqx{n}blorf" for n in range(400))
+    result = _run(settings, session, q=typed)
+    assert "the limit is 500" in result["notice"] and "first 32" in result["notice"]
+    assert result["suggestion"] is None and result["total"] == 0
+    assert len({q.text for q in _leaves(_parsed(settings, session, typed))}) <= 32
+
+
+def test_a_long_word_is_never_fuzzed_nor_corrected(settings, session) -> None:
+    word = "ab" * 40
+    result = _run(settings, session, q=f"{word}~2")
+    assert "at most 30 letters" in result["notice"]
+    assert _run(settings, session, q=word + "x")["suggestion"] is None
+
+
+def test_a_wildcard_stands_for_a_bounded_number_of_words(settings, session, monkeypatch) -> None:
+    from kb import index
+
+    full = {h["key"] for h in _run(settings, session, q="mas*", per_page="100")["hits"]}
+    assert "at most" not in (_run(settings, session, q="mas*")["notice"] or "")
+    monkeypatch.setattr(index, "MAX_EXPANSIONS", 1)
+    result = _run(settings, session, q="mas*", per_page="100")
+    assert "stands for more than 1 words: searched the first 1" in result["notice"]
+    assert {h["key"] for h in result["hits"]} <= full
