@@ -39,9 +39,10 @@ from bench_corpus import synthetic_records
 from sqlalchemy import insert
 from sqlmodel import select
 
-from kb import config, db, index, library, search
+from kb import config, db, library, search
 from kb.models import Condition, Evidence, EvidenceModalityLink, Modality, Reference, _now
 from kb.records import reference_fields
+from kb.search import engine, handle, writer
 
 
 def percentiles(times: list[float]) -> dict[str, float]:
@@ -120,7 +121,7 @@ def whoosh_runs(settings: config.Settings, qs: list[str]) -> dict[str, Any]:
         started = time.perf_counter()
         search.search(settings, session, search.SearchParams(q="massage", per_page=10))
         out["first_search_ms"] = round((time.perf_counter() - started) * 1000, 1)
-        view = index.view(settings, session)
+        view = search.view(settings, session)
 
         def plain(q: str) -> Any:
             parsed = view.parse(q)
@@ -135,9 +136,9 @@ def whoosh_runs(settings: config.Settings, qs: list[str]) -> dict[str, Any]:
 
         # (c) once with no posting list decoded yet (each query's terms read from disk the
         # first time they occur), then the three runs as a running server meets them.
-        index.forget_postings()
+        handle.of(settings).postings.clear()
         out["c_facets_first_pass"] = timed(faceted, qs)
-        cache = index.posting_cache_stats()
+        cache = engine.posting_cache_stats(settings)
         out["posting_cache_after_first_pass"] = cache
         out["a_top10"] = timed(plain, qs)
         out["b_highlights"] = timed(highlighted, qs)
@@ -148,12 +149,12 @@ def whoosh_runs(settings: config.Settings, qs: list[str]) -> dict[str, Any]:
         for q in sample:
             parsed = view.parse(q)
             fast = [(d, round(s, 6)) for d, s in view.ranked(parsed, None, 10)]
-            full = [(d, round(s, 6)) for d, s in view._ranked_by_matcher(parsed, None, 10)]
+            full = [(d, round(s, 6)) for d, s in view.ranked_by_matcher(parsed, None, 10)]
             agree += fast == full
         out["top10_agrees_with_whoosh_scoring"] = f"{agree} of {len(sample)}"
         totals = [faceted(q).total for q in qs[::6]]
         out["broad_share"] = round(
-            statistics.mean(totals) / max(1, index.view(settings).count("reference")), 3
+            statistics.mean(totals) / max(1, search.view(settings).count("reference")), 3
         )
     return out
 
@@ -317,7 +318,7 @@ def main() -> None:
 
     with db.session_scope(settings) as session:
         started = time.perf_counter()
-        documents = index.rebuild(settings, session)
+        documents = search.rebuild(settings, session)
         figures["whoosh_build_s"] = round(time.perf_counter() - started, 1)
     figures["whoosh_documents"] = documents
     figures["whoosh_size_mb"] = round(folder_size(settings.index_dir) / 2**20, 1)
@@ -326,10 +327,10 @@ def main() -> None:
         flush=True,
     )
 
-    index.searcher(settings)  # the web app keeps one open; updates refresh it
-    # Enough one-reference updates to include folds of small segments (one in index.FOLD_AT).
+    handle.of(settings).searcher()  # the web app keeps one open; updates refresh it
+    # Enough one-reference updates to include folds of small segments (one in writer.FOLD_AT).
     update_times = []
-    for attempt in range(2 * index.FOLD_AT + 2):
+    for attempt in range(2 * writer.FOLD_AT + 2):
         with db.session_scope(settings) as session:
             reference = session.exec(
                 select(Reference).where(Reference.key == records[attempt * 7]["id"])
@@ -338,14 +339,14 @@ def main() -> None:
             db.bump_generation(session)
             session.flush()
             started = time.perf_counter()
-            index.sync(settings, session, [reference.key])
+            search.sync(settings, session, [reference.key])
             update_times.append(time.perf_counter() - started)
     slowest = sorted(range(len(update_times)), key=update_times.__getitem__)[-3:]
     figures["whoosh_update"] = {
         **percentiles(update_times),
         "updates": len(update_times),
         # which updates were slowest (1-based): the first pays for compiling the store's
-        # statements; every index.FOLD_AT-th folds the small segments in
+        # statements; every writer.FOLD_AT-th folds the small segments in
         "slowest": {i + 1: round(update_times[i] * 1000, 1) for i in reversed(slowest)},
     }
     print(f"whoosh: one-reference update {figures['whoosh_update']} ms", flush=True)
@@ -356,7 +357,7 @@ def main() -> None:
         db.bump_generation(session)
         session.flush()
         started = time.perf_counter()
-        index.sync(settings, session, batch)
+        search.sync(settings, session, batch)
         figures["whoosh_sync_batch"] = {
             "references": len(batch),
             "s": round(time.perf_counter() - started, 1),

@@ -67,13 +67,17 @@ def test_json_contract(settings, session) -> None:
     } <= set(data)
     assert {"design", "finding", "condition", "modality", "decade"} <= set(data["facets"])
     hit = data["hits"][0]
-    assert {"kind", "key", "title", "year", "score", "snippet"} <= set(hit)
-    assert "<mark>" in "".join(h["snippet"] for h in data["hits"])
+    assert {"kind", "key", "title", "year", "score", "snippet", "marks"} <= set(hit)
+    assert any(h["marks"] for h in data["hits"])
 
 
-def test_snippet_escapes_html(settings, session) -> None:
-    for hit in _run(settings, session, q="massage", per_page="100")["hits"]:
-        assert "<" not in hit["snippet"].replace("<mark>", "").replace("</mark>", "")
+def test_snippets_are_plain_text_with_spans_of_the_matched_words(settings, session) -> None:
+    hits = _run(settings, session, q="massage", per_page="100")["hits"]
+    for hit in hits:
+        assert "<mark>" not in hit["snippet"] and "&amp;" not in hit["snippet"]
+        for start, end in hit["marks"]:
+            assert hit["snippet"][start:end].lower().startswith("massag")
+    assert sum(len(h["marks"]) for h in hits) > len(hits)
 
 
 def test_facet_counts_match_filtered_totals(settings, session) -> None:
@@ -263,13 +267,13 @@ def search_year(session, key: str) -> int | None:
 
 
 def test_an_empty_library_searches_to_nothing_without_error(tmp_path) -> None:
-    from kb import config, db, index
-    from kb.search import SearchParams, search
+    from kb import config, db
+    from kb.search import SearchParams, rebuild, search
 
     empty = config.settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'kb.sqlite3'}")
     db.create_schema(empty)
     with db.session_scope(empty) as opened:
-        index.rebuild(empty, opened)
+        rebuild(empty, opened)
         for params in (SearchParams(q="massage"), SearchParams(), SearchParams(q='"low back"')):
             result = search(empty, opened, params)
             assert (result.total, result.hits) == (0, [])
@@ -285,10 +289,9 @@ def _leaves(q):
 
 
 def _parsed(settings, session, typed: str):
-    from kb import index
-    from kb.index_query import prepare
+    from kb.search.query import prepare
 
-    return index.view(settings, session).parse(prepare(typed).text)
+    return search.view(settings, session).parse(prepare(typed).text)
 
 
 def test_a_fuzzy_term_is_held_to_two_edits(settings, session) -> None:
@@ -330,11 +333,11 @@ def test_a_long_word_is_never_fuzzed_nor_corrected(settings, session) -> None:
 
 
 def test_a_wildcard_stands_for_a_bounded_number_of_words(settings, session, monkeypatch) -> None:
-    from kb import index
+    from kb.search import engine
 
     full = {h["key"] for h in _run(settings, session, q="mas*", per_page="100")["hits"]}
     assert "at most" not in (_run(settings, session, q="mas*")["notice"] or "")
-    monkeypatch.setattr(index, "MAX_EXPANSIONS", 1)
+    monkeypatch.setattr(engine, "MAX_EXPANSIONS", 1)
     result = _run(settings, session, q="mas*", per_page="100")
     assert "stands for more than 1 words: searched the first 1" in result["notice"]
     assert {h["key"] for h in result["hits"]} <= full

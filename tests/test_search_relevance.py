@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kb import search
-from kb.index_query import prepare
+from kb.search.query import prepare
 
 
 def _top(settings, session, q: str, n: int = 3) -> list[str]:
@@ -103,9 +103,7 @@ def test_typo_gets_a_suggestion_and_hits(settings, session, typo: str, suggestio
 def test_top_hits_with_shortcuts_equal_full_scoring(settings, session, limit: int) -> None:
     # Block-quality skipping is exact here, yet missed true top hits at 100,000 references after
     # updates (docs/benchmarks.md), so ``ranked`` scores every match unless asked otherwise.
-    from kb import index
-
-    view = index.view(settings, session)
+    view = search.view(settings, session)
     for q, *_ in (case.values for case in CASES):
         parsed = view.parse(prepare(q).text)
         fast = view.ranked(parsed, None, limit, optimize=True)
@@ -253,3 +251,11 @@ def test_publication_type_tag(settings, session) -> None:
 def test_an_unknown_tag_is_said_so(settings, session) -> None:
     result = _result(settings, session, "neck[zz]")
     assert result.notice and "[zz]" in result.notice and result.total > 0
+
+
+def test_tags_inside_parentheses_and_after_a_quoted_phrase(settings, session) -> None:
+    grouped = _keys(settings, session, "sherman kj[au] AND (neck[ti] OR back[ti])")
+    assert grouped == _keys(settings, session, "author:sherman AND (title:neck OR title:back)")
+    assert SHERMAN in grouped
+    phrase = _result(settings, session, '"neck pain"[ti]')
+    assert phrase.hits and all("neck pain" in h["title"].lower() for h in phrase.hits)

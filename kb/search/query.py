@@ -61,7 +61,7 @@ _YEAR_RANGE = re.compile(r"\b(?:year|dp):(\d{1,4})?-(\d{1,4})?(?=\s|\)|$)", re.I
 _SCOPED = re.compile(r'\b(design|finding|pt):("[^"]*"|[^\s()]+)', re.IGNORECASE)
 _MINUS = re.compile(r"(?:(?<=\s)|(?<=\()|^)([-+])(?=[\w\"(])")
 _FUZZY = re.compile(r"(?<![\s~])~(\d+)?(?:/(\d+))?(?=\s|\)|$)")
-_TOKEN = re.compile(r'"[^"]*"(?:~\d+)?|\S+')
+_TOKEN = re.compile(r'"[^"]*"(?:~\d+|\[[^\]\s]*\])?|\S+')
 
 # PubMed's tags, and the field of ours each stands for (None: every searched field).
 TAGS: dict[str, str | None] = {
@@ -217,26 +217,32 @@ def _apply_tags(text: str, notices: list[str]) -> str:
     out: list[str] = []
     run: list[str] = []  # the plain words since the last operator, parenthesis or scoped term
     for token in _TOKEN.findall(text):
-        tag = _TAG.search(token)
-        if tag and tag.end() == len(token) and tag.start() > 0:
-            word = token[: tag.start()]
-            opening = ""
-            while word.startswith("("):
-                opening += "("
-                word = word[1:]
-            run.append(word)
-            scoped = _tagged(run, tag.group(1).lower().strip(), notices)
-            out.extend([opening + scoped[0], *scoped[1:]] if scoped else [opening])
-            run = []
-            continue
-        if token in _OPERATORS or ":" in token or token.startswith("(") or token.endswith(")"):
+        core = token.lstrip("(")
+        opening = token[: len(token) - len(core)]
+        closing = ""
+        if not core.startswith('"'):
+            stripped = core.rstrip(")")
+            closing, core = core[len(stripped) :], stripped
+        if opening:
             out.extend(run)
-            out.append(token)
+            out.append(opening)
             run = []
-            if token.startswith("(") and not token.endswith(")"):
-                pass
-            continue
-        run.append(token)
+        tag = _TAG.search(core)
+        if tag and tag.end() == len(core) and tag.start() > 0:
+            run.append(core[: tag.start()])
+            out.extend(_tagged(run, tag.group(1).lower().strip(), notices))
+            run = []
+        elif core in _OPERATORS or ":" in core or core.endswith("]") or not core:
+            out.extend(run)
+            if core:
+                out.append(core)
+            run = []
+        else:
+            run.append(core)
+        if closing:
+            out.extend(run)
+            out.append(closing)
+            run = []
     out.extend(run)
     return " ".join(out)
 
