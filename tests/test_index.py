@@ -272,3 +272,50 @@ def test_many_small_updates_do_not_pile_up_segments(settings, session) -> None:
         status.references_indexed == session.exec(select(func.count()).select_from(Reference)).one()
     )
     assert search.search(settings, session, SearchParams(q="tmj")).hits[0]["kind"] == "condition"
+
+
+def test_a_rebuild_by_another_process_is_noticed(settings) -> None:
+    """A rebuilt index counts its commits from the start again: the build id tells them apart."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from sqlmodel import select
+
+    from kb.models import Reference
+
+    assert _keys(settings, "quokka") == []
+    opened = handle.of(settings).searcher()
+    with db.session_scope(settings) as session:
+        ref = session.exec(select(Reference).where(Reference.key == "sherman2009randomized")).one()
+        ref.title = "Quokka handling " + ref.title
+        db.bump_generation(session)
+    code = (
+        "import sys\n"
+        "from kb import config, db, search\n"
+        "s = config.settings(data_dir=sys.argv[1], database_url=sys.argv[2])\n"
+        "with db.session_scope(s) as session:\n"
+        "    search.rebuild(s, session)\n"
+    )
+    root = str(Path(__file__).resolve().parents[1])
+    subprocess.run(
+        [sys.executable, "-c", code, str(settings.data_dir), settings.database_url],
+        check=True,
+        env={"PYTHONPATH": root, "PATH": ""},
+    )
+    assert _keys(settings, "quokka") == ["sherman2009randomized"]
+    assert handle.of(settings).searcher() is not opened
+
+
+def test_leftovers_of_killed_rebuilds_are_removed(settings, session) -> None:
+    import os
+
+    parent, name = settings.index_dir.parent, settings.index_dir.name
+    dead = [parent / f".{name}-building-999999999", parent / f".{name}-old-999999998"]
+    running = parent / f".{name}-building-{os.getppid()}"  # a live process: a build under way
+    for path in (*dead, running):
+        path.mkdir()
+        (path / "MAIN_x.seg").write_bytes(b"x" * 100)
+    assert search.status(settings, session).ok
+    assert not any(p.exists() for p in dead)
+    assert running.exists()

@@ -13,6 +13,7 @@ import atexit
 import json
 import os
 import threading
+import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,7 @@ class Handle:
         self.searcher_: Any = None
         self.columns_: tuple[Any, Columns] | None = None
         self.meta_: tuple[tuple[int, int, int], dict[str, Any], frozenset[str]] | None = None
+        self.build: str | None = None  # the build id of the index opened (see ``searcher``)
 
     # --- the index and its searcher ---------------------------------------------------------
 
@@ -66,8 +68,17 @@ class Handle:
             return self.index_
 
     def searcher(self) -> Any:
-        """Return an open searcher on the latest commit (opening one costs ~100 ms: keep it)."""
+        """Return an open searcher on the latest commit (opening one costs ~100 ms: keep it).
+
+        A rebuild by another process swaps in a new folder whose commits count from the start
+        again, so Whoosh's own generation may repeat: the meta file's build id (new at every
+        rebuild, never repeated) tells, for the price of a stat, that the index must be reopened.
+        """
         with self.lock:
+            build = self.meta()[0].get("build")
+            if self.index_ is not None and build != self.build:
+                self.close()
+            self.build = build
             current = self.searcher_
             if current is None:
                 current = self.index().searcher()
@@ -205,8 +216,11 @@ def write_meta(
     folder: Path, generation: int, signature: str, common: Iterable[str] | None = None
 ) -> None:
     """Record the generation, vocabulary and schema; ``common`` None keeps the recorded set."""
-    words = read_meta(folder).get("common", []) if common is None else common
+    old = read_meta(folder)
+    words = old.get("common", []) if common is None else common
     meta = {
+        # A rebuild (common given) gets a new build id; an update keeps its index's.
+        "build": uuid.uuid4().hex if common is not None or "build" not in old else old["build"],
         "generation": generation,
         "vocabulary": signature,
         "schema": SCHEMA_SIGNATURE,

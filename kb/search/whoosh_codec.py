@@ -53,7 +53,7 @@ from collections.abc import Iterable, Sequence
 from itertools import accumulate, pairwise
 from pickle import dumps
 from struct import Struct
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3LeafMatcher, W3TermInfo
@@ -66,10 +66,21 @@ from kb.search.arrays import EMPTY_IDS, EMPTY_WEIGHTS
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from kb.search.analysis import Inverted
-
 _RUN = 500_000  # postings of a field made Python objects at once when written
 _uint = Struct("!I").pack  # Whoosh's pack_uint
+
+
+class Inverted(Protocol):
+    """One field's posting lists over a segment (``kb.search.analysis.Inverted`` is one)."""
+
+    terms: list[str] | list[bytes]
+    starts: np.ndarray
+    docs: np.ndarray
+    weights: np.ndarray
+    packed: bytes | None
+    size: int
+
+    def values_between(self, start: int, stop: int) -> list[bytes] | None: ...
 
 
 # --- the formats' value bytes -----------------------------------------------------------------

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import islice
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, func, select
@@ -132,6 +133,33 @@ def with_pairs(doc: dict[str, Any], common: frozenset[str]) -> dict[str, Any]:
     return doc
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process: alive
+    return True
+
+
+def remove_leftovers(folder: Path) -> list[Path]:
+    """Remove the building and old folders that killed rebuilds left beside the index.
+
+    A rebuild works in ``.index-building-PID`` and moves the index it replaces to
+    ``.index-old-PID``; a process killed meanwhile leaves them (hundreds of MB each). Those of
+    a process still running (a rebuild under way) are kept. Returns what was removed.
+    """
+    removed = []
+    for kind in ("building", "old"):
+        for path in folder.parent.glob(f".{folder.name}-{kind}-*"):
+            pid = path.name.rsplit("-", 1)[-1]
+            if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path)
+    return removed
+
+
 def rebuild(settings: Settings, session: Session, progress: Progress | None = None) -> int:
     """Build the index from scratch in a temporary folder and swap it in; return its size.
 
@@ -143,6 +171,7 @@ def rebuild(settings: Settings, session: Session, progress: Progress | None = No
     total = session.exec(select(func.count()).select_from(Reference)).one()
     folder = settings.index_dir
     folder.parent.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(folder)
     building = folder.parent / f".{folder.name}-building-{os.getpid()}"
     shutil.rmtree(building, ignore_errors=True)
     building.mkdir()
@@ -250,6 +279,7 @@ def status(settings: Settings, session: Session) -> IndexStatus:
     store_generation = db.generation(session)
     references = session.exec(select(func.count()).select_from(Reference)).one()
     result = IndexStatus(False, None, store_generation, 0, 0, references)
+    remove_leftovers(settings.index_dir)
     h = handle.of(settings)
     if not h.exists():
         result.problems.append(f"index is missing at {settings.index_dir}: run `kb reindex`")
@@ -304,6 +334,7 @@ __all__ = [
     "common_words",
     "ensure_current",
     "rebuild",
+    "remove_leftovers",
     "status",
     "sync",
     "with_pairs",
