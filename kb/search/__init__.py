@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from kb.search.engine import view, warm
 from kb.search.params import SORTS, BadSearch, SearchParams, SearchResult
-from kb.search.query import plain_words
 from kb.search.service import candidates, keys, search
 from kb.search.writer import IndexStatus, ensure_current, rebuild, status, sync
 
@@ -25,7 +24,6 @@ __all__ = [
     "candidates",
     "ensure_current",
     "keys",
-    "plain_words",
     "rebuild",
     "search",
     "status",

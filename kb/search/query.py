@@ -113,6 +113,7 @@ class Prepared:
     text: str
     identifiers: list[Identifier] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    words: list[str] = field(default_factory=list)  # the plain words typed (no identifiers)
 
     def words_typed(self) -> str:
         """Return the typed query with its identifiers blanked (for "did you mean")."""
@@ -367,7 +368,9 @@ def prepare(typed: str) -> Prepared:
     rest = re.sub(r"^(?:(?:AND|OR)\s+)+|(?:\s+(?:AND|OR|NOT))+$", "", rest).strip()
     if rest in _OPERATORS:
         rest = ""
-    return Prepared(typed, rest, found, notices)
+    prepared = Prepared(typed, rest, found, notices)
+    prepared.words = plain_words(prepared.words_typed())
+    return prepared
 
 
 def plain_words(text: str) -> list[str]:

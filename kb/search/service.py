@@ -23,7 +23,7 @@ from kb.search.arrays import Match
 from kb.search.engine import Hit, View, view
 from kb.search.facets import Columns, allowed, best, counted
 from kb.search.params import BadSearch, SearchParams, SearchResult
-from kb.search.query import MAX_FUZZY_CHARS, Prepared, plain_words, prepare
+from kb.search.query import MAX_FUZZY_CHARS, Prepared, prepare
 from kb.search.schema import QuerySyntaxError
 
 FEW = 3  # fewer hits than this and a "did you mean" is worth offering
@@ -36,7 +36,7 @@ MAX_CORRECTED = 6  # unknown words a search tries to correct; more and it offers
 
 
 def _unknown(view: View, prepared: Prepared) -> list[str]:
-    words = dict.fromkeys(plain_words(prepared.words_typed()))
+    words = dict.fromkeys(prepared.words)
     return [w for w in words if 4 <= len(w) <= MAX_FUZZY_CHARS and not view.known(w)]
 
 
@@ -102,12 +102,12 @@ def _hit_json(hit: Hit, c: Columns, scored: bool) -> dict[str, Any]:
     return data
 
 
-def _parse(view: View, text: str) -> tuple[Any, str | None]:
+def _parse(view: View, prepared: Prepared) -> tuple[Any, str | None]:
     """Parse a prepared query; on a syntax error fall back to its plain words and say so."""
     try:
-        return view.parse(text), None
+        return view.parse(prepared.text), None
     except QuerySyntaxError as error:
-        words = plain_words(text)
+        words = prepared.words
         notice = f"Could not read the query as written ({error}); searched for the words instead"
         return (view.plain(words) if words else None), notice
 
@@ -146,7 +146,7 @@ def _find(view: View, params: SearchParams) -> _Found:
     text = prepared.text
     asked = bool(text or prepared.identifiers)
     notices = list(prepared.notices)
-    q, notice = _parse(view, text) if text else (None, None)
+    q, notice = _parse(view, prepared) if text else (None, None)
     # One pass over the posting lists gives both the matches and their scores.
     found = view.match(q) if (q is not None or not asked) else Match.none(view.size)
     suggestion = None
@@ -154,11 +154,11 @@ def _find(view: View, params: SearchParams) -> _Found:
     if text and found.mask.sum() < FEW:
         suggestion = _suggest(view, prepared)
         if not found.mask.any() and suggestion and not prepared.identifiers:
-            retry, _ = _parse(view, prepare(suggestion).text)
+            retry, _ = _parse(view, prepare(suggestion))
             if retry is not None and (retried := view.match(retry)).mask.any():
                 q, found = retry, retried
                 notice = f"No results for “{typed}”; showing results for “{suggestion}”"
-        words = plain_words(prepared.words_typed())
+        words = prepared.words
         if not found.mask.any() and words and len(_unknown(view, prepared)) <= MAX_CORRECTED:
             fuzzy = view.fuzzy(words)
             near = view.match(fuzzy)
@@ -231,6 +231,5 @@ __all__ = [
     "SearchResult",
     "candidates",
     "keys",
-    "plain_words",
     "search",
 ]
