@@ -219,15 +219,18 @@ def conditions_overview(session: Session) -> list[Json]:
     by_condition: dict[str, list[StudyRow]] = {}
     for row in _all_rows(session):
         by_condition.setdefault(row.condition, []).append(row)
-    overview = []
-    for condition in session.exec(select(Condition).order_by(Condition.name)):
-        rows = by_condition.get(condition.slug, [])
-        item = _vocabulary_item(condition)
-        item["studies"] = len({r.key for r in rows})
-        item["rows"] = len(rows)
-        item["grade"] = grade_of(rows)
-        overview.append(item)
-    return overview
+    return [
+        _overview_item(condition, by_condition.get(condition.slug, []))
+        for condition in session.exec(select(Condition).order_by(Condition.name))
+    ]
+
+
+def _overview_item(condition: Condition, rows: list[StudyRow]) -> Json:
+    item = _vocabulary_item(condition)
+    item["studies"] = len({r.key for r in rows})
+    item["rows"] = len(rows)
+    item["grade"] = grade_of(rows)
+    return item
 
 
 def condition_page(
@@ -425,16 +428,18 @@ def condition_named(session: Session, text: str) -> Json | None:
     words = " ".join(text.casefold().split())
     if not words:
         return None
-    for condition in conditions_overview(session):
-        short = condition["name"].split("(")[0]
+    # Names are matched on the conditions table and only the named condition's rows are read:
+    # the search page asks this on every request (reading every row cost ~1 s at 5,000).
+    for condition in session.exec(select(Condition).order_by(Condition.name)):
+        short = condition.name.split("(")[0]
         names = [
-            condition["name"],
+            condition.name,
             short,
-            condition["slug"].replace("-", " "),
-            *condition["aliases"],
+            condition.slug.replace("-", " "),
+            *(condition.aliases or []),
         ]
         folded = {" ".join(n.casefold().split()) for n in names}
         # A query that holds a condition's name or alias as whole words ("TMJ massage") names it.
         if any(n and f" {n} " in f" {words} " for n in folded):
-            return condition
+            return _overview_item(condition, _rows(session, Condition.id == condition.id))
     return None

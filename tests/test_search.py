@@ -341,3 +341,18 @@ def test_a_wildcard_stands_for_a_bounded_number_of_words(settings, session, monk
     result = _run(settings, session, q="mas*", per_page="100")
     assert "stands for more than 1 words: searched the first 1" in result["notice"]
     assert {h["key"] for h in result["hits"]} <= full
+
+
+@pytest.mark.parametrize(
+    "q", ["tmj massage", "anxiety", "low back pain", "whiplash", "neck", "zebra"]
+)
+def test_the_condition_card_of_a_search_is_that_conditions_overview(settings, session, q) -> None:
+    """The card reads only the named condition's rows; it must equal the full overview's item."""
+    from kb import evidence
+
+    named = evidence.condition_named(session, q)
+    overview = {c["slug"]: c for c in evidence.conditions_overview(session)}
+    if q in ("neck", "zebra"):  # no condition is named "neck" alone
+        assert named is None
+    else:
+        assert named is not None and named == overview[named["slug"]]
