@@ -40,7 +40,7 @@ def reference(key: str) -> Response | tuple[str, int]:
 
 def export(key: str, ext: str) -> Response:
     """Send one reference as a BibTeX, RIS or CSL-JSON file."""
-    Params(request.args, ())
+    Params(request.args, (), strict=True)
     fmt, media_type = EXPORTS[ext]
     citation = formatted([key], style_named(""), fmt)
     return attachment(citation.text, f"{key.replace('/', '-')}.{ext}", media_type)

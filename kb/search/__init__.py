@@ -11,11 +11,12 @@ the modules: docs/search.md.
 from __future__ import annotations
 
 from kb.search.engine import view, warm
-from kb.search.params import SORTS, BadSearch, SearchParams, SearchResult
+from kb.search.params import PARAMS, SORTS, BadSearch, SearchParams, SearchResult
 from kb.search.service import candidates, keys, search
 from kb.search.writer import IndexStatus, ensure_current, rebuild, status, sync
 
 __all__ = [
+    "PARAMS",
     "SORTS",
     "BadSearch",
     "IndexStatus",

@@ -384,11 +384,13 @@ class View:
         ranked: Sequence[tuple[int, float | None]],
         q: Any | None,
         session: Session,
+        *,
+        snippets: bool = True,
     ) -> list[Hit]:
         """Load what each ranked document shows from the store, with its snippet as spans."""
         terms = {
             t
-            for f, t in (q.iter_all_terms() if q is not None else ())
+            for f, t in (q.iter_all_terms() if q is not None and snippets else ())
             if f in HIGHLIGHT_FIELDS and isinstance(t, str)
         }
         keys = [self.columns.key[d] for d, _ in ranked]
@@ -401,9 +403,8 @@ class View:
             if found is None and terms:
                 found = snippet((row.title,), terms, analysis.regex, analysis.term)
             kind = self.columns.kind[docnum]
-            out.append(
-                Hit(docnum, key, kind, row.title, row.year, score, found or opening(row.texts), row)
-            )
+            shown_snippet = (found or opening(row.texts)) if snippets else Snippet("")
+            out.append(Hit(docnum, key, kind, row.title, row.year, score, shown_snippet, row))
         return out
 
     def known(self, word: str) -> bool:

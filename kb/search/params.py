@@ -161,6 +161,8 @@ class SearchResult:
     facets: dict[str, list[dict[str, Any]]]
     suggestion: str | None = None
     notice: str | None = None
+    # Condition and technique pages the words match, apart from a list sorted by year or design.
+    topics: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def pages(self) -> int:
@@ -179,6 +181,7 @@ class SearchResult:
             "per_page": self.params.per_page,
             "sort": self.params.sort,
             "params": self.params.to_args(),
+            "topics": self.topics,
         }
 
 

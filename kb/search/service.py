@@ -191,12 +191,23 @@ def search(settings: Settings, session: Session, params: SearchParams) -> Search
     matched, facets = counted(params, refs, c, _labels(session))
     # Conditions and modalities show only when nothing narrows the search to studies.
     pool = matched if (params.filtered or not found.asked) else found.match.mask
+    topics: list[dict[str, Any]] = []
+    if params.sort != "relevance" and not (params.filtered or not found.asked):
+        # Sorted by year or design, the list holds studies only; the condition and technique
+        # pages the words match are given apart (on the first page), not ahead of every study.
+        if params.page == 1:
+            vocabulary = v.ordered(found.match.mask & ~c.references, "newest", 100)
+            shown = v.hits([(d, None) for d in vocabulary], found.q, session, snippets=False)
+            topics = [_hit_json(h, c, False) for h in shown]
+        pool = matched
     end = params.page * params.per_page
     page = _ranked(v, params, found, pool, end)[end - params.per_page : end]
     scored = found.asked and params.sort == "relevance"
     hits = [_hit_json(h, c, scored) for h in v.hits(page, found.q, session)]
     notice = ". ".join(found.notices) if found.notices else None
-    return SearchResult(params, int(pool.sum()), hits, facets, found.suggestion, notice)
+    return SearchResult(
+        params, int(pool.sum()), hits, facets, found.suggestion, notice, topics
+    )
 
 
 def keys(
