@@ -7,6 +7,7 @@ template, which says what to do next. Every answer carries the security headers.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify, render_template, request

@@ -205,9 +205,7 @@ def search(settings: Settings, session: Session, params: SearchParams) -> Search
     scored = found.asked and params.sort == "relevance"
     hits = [_hit_json(h, c, scored) for h in v.hits(page, found.q, session)]
     notice = ". ".join(found.notices) if found.notices else None
-    return SearchResult(
-        params, int(pool.sum()), hits, facets, found.suggestion, notice, topics
-    )
+    return SearchResult(params, int(pool.sum()), hits, facets, found.suggestion, notice, topics)
 
 
 def keys(
