@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from kb import content as content_files
 from kb import db, summaries
-from kb import index as search_index
+from kb import search as search_index
 from kb.config import CONTENT_DIR, Settings
 from kb.dedupe import DuplicateFinder
 from kb.keys import is_valid_key, make_key, unique_key

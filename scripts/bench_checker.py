@@ -319,7 +319,7 @@ def main() -> None:
 def main_store(folder: Path, entries: int) -> None:
     """Check a pasted list against a knowledge base's store and index, as `kb check-refs` does."""
     from kb import checking, db, library
-    from kb import index as kb_index
+    from kb import search as kb_index
     from kb.config import settings as make_settings
 
     store = make_settings(data_dir=folder)

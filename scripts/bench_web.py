@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from kb import citing, library
-from kb import index as search_index
+from kb import search as search_index
 from kb.config import settings as make_settings
 from references import cite
 from web import create_app

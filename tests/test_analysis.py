@@ -1,8 +1,8 @@
-"""kb.analysis gives exactly what the Whoosh filter chains it replaces give.
+"""kb.search.analysis gives exactly what the Whoosh filter chains it replaces give.
 
 The index's text fields used ``RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map) |
 StopFilter() | StemFilter()`` (and, for ``spell``, ``StopFilter(minsize=3)`` without stemming).
-``kb.index`` now analyses with ``kb.analysis``; these tests hold it to the chains, token by
+``kb.search.schema`` now analyses with ``kb.search.analysis``; these tests hold it to the chains, token by
 token (text, position, characters, stopped) and posting by posting (``word_values``).
 """
 
@@ -14,11 +14,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
+from whoosh.analysis.filters import STOP_WORDS
+from whoosh.analysis.tokenizers import default_pattern
 from whoosh.fields import TEXT
+from whoosh.lang.porter import stem as porter_stem
 from whoosh.support.charset import accent_map
 
-from kb import analysis, index
-from kb.index_documents import reference_docs, vocabulary_docs
+from kb.search import analysis, whoosh_codec
+from kb.search.documents import reference_docs, vocabulary_docs
+from kb.search.schema import SCHEMA, SPELL_ANALYZER, TEXT_ANALYZER, FastText
 
 WHOOSH_TEXT = (
     RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map) | StopFilter() | StemFilter()
@@ -26,7 +30,7 @@ WHOOSH_TEXT = (
 WHOOSH_SPELL = (
     RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map) | StopFilter(minsize=3)
 )
-PAIRS = [(index._TEXT, WHOOSH_TEXT), (index._SPELL, WHOOSH_SPELL)]
+PAIRS = [(TEXT_ANALYZER, WHOOSH_TEXT), (SPELL_ANALYZER, WHOOSH_SPELL)]
 
 TRICKY = [
     "",
@@ -109,8 +113,8 @@ def test_analyzer_gives_the_chains_tokens_on_the_library(session) -> None:
 
 def test_no_morph_skips_stemming_as_the_chain_does() -> None:
     text = "Running runners easily massaged the patients"
-    assert _tokens(index._TEXT, text, no_morph=True) == _tokens(WHOOSH_TEXT, text, no_morph=True)
-    assert index._TEXT.has_morph() and not index._SPELL.has_morph()
+    assert _tokens(TEXT_ANALYZER, text, no_morph=True) == _tokens(WHOOSH_TEXT, text, no_morph=True)
+    assert TEXT_ANALYZER.has_morph() and not SPELL_ANALYZER.has_morph()
 
 
 def _word_values(field, text):
@@ -120,14 +124,14 @@ def _word_values(field, text):
 @pytest.mark.parametrize("phrase", [True, False])
 def test_field_index_gives_whooshs_word_values(session, phrase) -> None:
     for ours, theirs in PAIRS:
-        fast = index.FastText(analyzer=ours, phrase=phrase)
+        fast = FastText(analyzer=ours, phrase=phrase)
         slow = TEXT(analyzer=theirs, phrase=phrase)
         for text in [*TRICKY, *_library_texts(session)]:
             assert _word_values(fast, text) == _word_values(slow, text), text
 
 
 def test_field_index_falls_back_to_whoosh_for_lists_and_options() -> None:
-    fast = index.FastText(analyzer=index._TEXT)
+    fast = FastText(analyzer=TEXT_ANALYZER)
     slow = TEXT(analyzer=WHOOSH_TEXT)
     assert list(fast.index(["Alpha", "beta", "Alpha"])) == list(
         slow.index(["Alpha", "beta", "Alpha"])
@@ -183,7 +187,7 @@ def test_analysis_equals_the_chains_on_any_text(text) -> None:
             {"removestops": False, "positions": True},
         ):
             assert _tokens(ours, text, **options) == _tokens(theirs, text, **options)
-        fast = index.FastText(analyzer=ours)
+        fast = FastText(analyzer=ours)
         slow = TEXT(analyzer=theirs)
         assert _word_values(fast, text) == _word_values(slow, text)
 
@@ -192,34 +196,34 @@ def test_analysis_equals_the_chains_on_any_text(text) -> None:
 @given(TEXTS)
 def test_a_small_cache_changes_nothing(text) -> None:
     small = analysis.Analysis(
-        index.default_pattern.pattern,
-        index.STOP_WORDS,
+        default_pattern.pattern,
+        STOP_WORDS,
         accent_map,
-        index.porter_stem,
+        porter_stem,
         cache_limit=3,
     )
-    assert small.terms(text) == index._TEXT.analysis.terms(text)
+    assert small.terms(text) == TEXT_ANALYZER.analysis.terms(text)
     assert len(small._cache) <= 3
 
 
 def test_terms_give_the_kept_words_and_the_first_position() -> None:
-    first, terms = index._TEXT.analysis.terms("The effects of massaging backs")
+    first, terms = TEXT_ANALYZER.analysis.terms("The effects of massaging backs")
     assert (first, terms) == (1, ["effect", "massag", "back"])
     assert [t.pos for t in WHOOSH_TEXT("The effects of massaging backs", positions=True)] == [
         1,
         2,
         3,
     ]
-    assert index._TEXT.analysis.terms("the of and") == (0, [])
+    assert TEXT_ANALYZER.analysis.terms("the of and") == (0, [])
 
 
 def test_pattern_without_groups_matches_the_same_words() -> None:
-    pattern = index.default_pattern.pattern
+    pattern = default_pattern.pattern
     assert "(?:" in analysis._without_groups(pattern)
     assert analysis._without_groups(r"[(]a(b)\(c") == r"[(]a(?:b)\(c"
     text = " ".join(TRICKY)
-    assert index._TEXT.analysis.words(text) == [
-        m.group(0) for m in index.default_pattern.finditer(text)
+    assert TEXT_ANALYZER.analysis.words(text) == [
+        m.group(0) for m in default_pattern.finditer(text)
     ]
 
 
@@ -228,9 +232,9 @@ def test_positions_and_frequency_values_are_whooshs_encodings() -> None:
     from whoosh.system import pack_uint
 
     for positions in ([0], [5], [3, 4, 9], list(range(0, 3000, 7)), [70000]):
-        assert analysis.encode_positions(positions) == Positions().encode(positions)
+        assert whoosh_codec.encode_positions(positions) == Positions().encode(positions)
     for freq in (1, 2, 63, 64, 1000):
-        assert analysis.encode_frequency(freq) == pack_uint(freq)
+        assert whoosh_codec.encode_frequency(freq) == pack_uint(freq)
 
 
 def test_pairs_are_adjacent_common_stems() -> None:
@@ -242,7 +246,7 @@ def test_pairs_are_adjacent_common_stems() -> None:
     assert analysis.pairs(["massag", "massag", "x", "massag"], common) == ["massag massag"]
     assert analysis.pairs([], common) == []
     # Stop words leave no gap: "back in pain" is analysed to back, pain (adjacent).
-    assert analysis.pairs(index._TEXT.analysis.terms("back in pain")[1], common) == ["back pain"]
+    assert analysis.pairs(TEXT_ANALYZER.analysis.terms("back in pain")[1], common) == ["back pain"]
 
 
 def test_common_stems_rank_by_documents_then_alphabetically() -> None:
@@ -253,22 +257,22 @@ def test_common_stems_rank_by_documents_then_alphabetically() -> None:
 
 def test_term_column_counts_common_stems_as_common_stems_does(session) -> None:
     docs = list(reference_docs(session))
-    column = analysis.TermColumn(index._TEXT.analysis)
+    column = analysis.TermColumn(TEXT_ANALYZER.analysis)
     for docnum, doc in enumerate(docs):
         column.add(docnum + 3, doc["text"])
-    want = analysis.common_stems(index._TEXT.analysis.terms(d["text"])[1] for d in docs[:20])
+    want = analysis.common_stems(TEXT_ANALYZER.analysis.terms(d["text"])[1] for d in docs[:20])
     assert column.common(3, 23, analysis.COMMON_SIZE) == want
-    few = analysis.common_stems((index._TEXT.analysis.terms(d["text"])[1] for d in docs), 7)
+    few = analysis.common_stems((TEXT_ANALYZER.analysis.terms(d["text"])[1] for d in docs), 7)
     assert column.common(0, 10_000, 7) == few
 
 
 def test_schema_pickles_its_analyzers_by_name() -> None:
-    again = pickle.loads(pickle.dumps(index.SCHEMA))
-    assert again["text"].analyzer is index._TEXT
-    assert again["spell"].analyzer is index._SPELL
-    assert len(pickle.dumps(index._TEXT)) < 100
-    state = pickle.loads(pickle.dumps(index._TEXT.analysis))
-    assert state.terms("Massaging the backs") == index._TEXT.analysis.terms("Massaging the backs")
+    again = pickle.loads(pickle.dumps(SCHEMA))
+    assert again["text"].analyzer is TEXT_ANALYZER
+    assert again["spell"].analyzer is SPELL_ANALYZER
+    assert len(pickle.dumps(TEXT_ANALYZER)) < 100
+    state = pickle.loads(pickle.dumps(TEXT_ANALYZER.analysis))
+    assert state.terms("Massaging the backs") == TEXT_ANALYZER.analysis.terms("Massaging the backs")
 
 
 def test_analysis_does_not_import_whoosh() -> None:

@@ -6,8 +6,8 @@ import shutil
 
 import pytest
 
-from kb import db, index, library, search
-from kb.search import SearchParams
+from kb import db, library, search
+from kb.search import SearchParams, engine, handle, writer
 
 RECORD = {
     "id": "newman2024zebra",
@@ -38,63 +38,63 @@ def _keys(settings, q: str) -> list[str]:
 
 def test_import_shows_in_search_at_once(settings) -> None:
     assert _keys(settings, "zebrafish") == []
-    index.searcher(settings)  # an open searcher must see the new commit
+    handle.of(settings).searcher()  # an open searcher must see the new commit
     library.import_records(settings, [(RECORD, "test")])
     assert _keys(settings, "zebrafish") == ["newman2024zebra"]
     assert "newman2024zebra" in _keys(settings, "author:newman quokka")
     with db.session_scope(settings) as session:
-        assert index.status(settings, session).ok
+        assert search.status(settings, session).ok
 
 
 def test_fresh_index_is_current(settings, session) -> None:
-    status = index.status(settings, session)
+    status = search.status(settings, session)
     assert status.ok and status.generation == status.store_generation
     assert status.references_indexed == status.references > 0
-    assert not index.ensure_current(settings, session)
+    assert not search.ensure_current(settings, session)
 
 
 def test_stale_index_is_detected_and_rebuilt(settings) -> None:
     with db.session_scope(settings) as session:
         db.bump_generation(session)
     with db.session_scope(settings) as session:
-        status = index.status(settings, session)
+        status = search.status(settings, session)
         assert any("stale" in p and "kb reindex" in p for p in status.problems)
-        assert index.ensure_current(settings, session)
-        assert index.status(settings, session).ok
+        assert search.ensure_current(settings, session)
+        assert search.status(settings, session).ok
 
 
 def test_missing_index_is_detected_and_rebuilt(settings) -> None:
     shutil.rmtree(settings.index_dir)
-    index._forget(settings.index_dir)
+    handle.forget(settings)
     with db.session_scope(settings) as session:
-        status = index.status(settings, session)
+        status = search.status(settings, session)
         assert not status.exists and "missing" in status.problems[0]
-        assert index.ensure_current(settings, session)
+        assert search.ensure_current(settings, session)
     assert _keys(settings, "tmj")[0] == "tmj-tmd"
 
 
 # Whoosh leaks the handle of a segment file it fails to read; the leak is its, not ours.
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_unreadable_index_is_detected(settings) -> None:
-    index._forget(settings.index_dir)
+    handle.forget(settings)
     # Segments are written as separate files (.trm, .pst, .col …), not one compound .seg file.
     segment_files = [p for p in settings.index_dir.glob("MAIN_*.*") if p.suffix != ".toc"]
     assert segment_files
     for path in segment_files:
         path.write_bytes(b"garbage")
     with db.session_scope(settings) as session:
-        status = index.status(settings, session)
+        status = search.status(settings, session)
         assert status.problems
-        assert index.ensure_current(settings, session)
-        assert index.status(settings, session).ok
+        assert search.ensure_current(settings, session)
+        assert search.status(settings, session).ok
 
 
 def test_rebuild_reports_progress_and_count(settings, session) -> None:
     seen = []
-    count = index.rebuild(
+    count = search.rebuild(
         settings, session, progress=lambda done, total: seen.append((done, total))
     )
-    assert count == index.status(settings, session).documents
+    assert count == search.status(settings, session).documents
     assert seen[-1][0] == seen[-1][1]
 
 
@@ -103,9 +103,9 @@ def test_failed_rebuild_keeps_the_old_index(settings, session, monkeypatch) -> N
         raise RuntimeError("store went away")
         yield
 
-    monkeypatch.setattr(index, "reference_docs", broken)
+    monkeypatch.setattr(writer, "reference_docs", broken)
     try:
-        index.rebuild(settings, session)
+        search.rebuild(settings, session)
     except RuntimeError:
         pass
     assert _keys(settings, "tmj")[0] == "tmj-tmd"
@@ -116,14 +116,14 @@ def test_updated_reference_replaces_its_document(settings) -> None:
 
     from kb.models import Reference
 
-    index.searcher(settings)  # the open searcher must drop the old document's hits and counts
+    handle.of(settings).searcher()  # the open searcher must drop the old document's hits and counts
     with db.session_scope(settings) as session:
         ref = session.exec(select(Reference).where(Reference.key == "sherman2009randomized")).one()
         ref.title = "Quokka handling " + ref.title
         ref.design = "cohort"
         db.bump_generation(session)
         session.flush()
-        index.sync(settings, session, [ref.key])
+        search.sync(settings, session, [ref.key])
     assert _keys(settings, "quokka") == ["sherman2009randomized"]
     with db.session_scope(settings) as session:
         data = search.search(settings, session, SearchParams(q="quokka")).as_json()
@@ -131,7 +131,7 @@ def test_updated_reference_replaces_its_document(settings) -> None:
         assert {e["value"]: e["count"] for e in data["facets"]["design"]} == {"cohort": 1}
         everything = search.search(settings, session, SearchParams(design=["cohort"])).as_json()
         assert "sherman2009randomized" in [h["key"] for h in everything["hits"]]
-        status = index.status(settings, session)
+        status = search.status(settings, session)
         assert status.ok and status.references_indexed == status.references
 
 
@@ -144,8 +144,8 @@ def test_one_sync_reindexes_many_references(settings) -> None:
         keys = list(session.exec(select(Reference.key)))
         db.bump_generation(session)
         session.flush()
-        index.sync(settings, session, keys)
-        assert index.status(settings, session).ok
+        search.sync(settings, session, keys)
+        assert search.status(settings, session).ok
     assert _keys(settings, "tmj")[0] == "tmj-tmd"
 
 
@@ -153,18 +153,15 @@ def test_an_index_of_another_schema_is_rebuilt_not_read(settings, session) -> No
     """An index written by an older version of the program has other fields: rebuild it."""
     import json as json_module
 
-    from kb import index
-    from kb.search import SearchParams, search
-
-    meta_path = settings.index_dir / index.META_FILE
+    meta_path = settings.index_dir / handle.META_FILE
     meta = json_module.loads(meta_path.read_text())
     meta["schema"] = "title:TEXT"
     meta_path.write_text(json_module.dumps(meta))
-    problems = index.status(settings, session).problems
+    problems = search.status(settings, session).problems
     assert problems == ["index was built by another version of this program: run `kb reindex`"]
-    assert index.ensure_current(settings, session) is True
-    assert index.status(settings, session).ok
-    assert search(settings, session, SearchParams(q="tmj")).total > 0
+    assert search.ensure_current(settings, session) is True
+    assert search.status(settings, session).ok
+    assert search.search(settings, session, SearchParams(q="tmj")).total > 0
 
 
 RANKING_QUERIES = [
@@ -177,16 +174,18 @@ RANKING_QUERIES = [
     "massage NOT cancer",
     '"low back pain" massage',
     "massag* anxiety",
+    "massag~1 anxiety",
+    "title:neck AND NOT pain",
     "topic:fibromyalgia sleep",
     "year:>2010 reflexology",
     "zzzunknownword",
 ]
 
 
-def _both_rankings(view: index.View, text: str, allowed: set[int] | None = None):
+def _both_rankings(view: engine.View, text: str, allowed: set[int] | None = None):
     q = view.parse(text)
     fast = view.ranked(q, allowed, 25)
-    slow = view._ranked_by_matcher(q, allowed, 25)
+    slow = view.ranked_by_matcher(q, allowed, 25)
     return fast, slow
 
 
@@ -200,8 +199,8 @@ def test_ranking_without_a_matcher_tree_equals_whoosh_scoring(settings, session)
     ref.title = "Massage for neck pain and anxiety " + ref.title
     db.bump_generation(session)
     session.flush()
-    index.sync(settings, session, [ref.key])
-    view = index.View(settings, session)
+    search.sync(settings, session, [ref.key])
+    view = search.view(settings, session)
     assert view.deleted
     for text in RANKING_QUERIES:
         fast, slow = _both_rankings(view, text)
@@ -213,7 +212,7 @@ def test_ranking_without_a_matcher_tree_equals_whoosh_scoring(settings, session)
         assert not view.deleted & {d for d, _ in fast}
 
 
-@pytest.mark.parametrize("few", [index.FEW_CANDIDATES, 0])
+@pytest.mark.parametrize("few", [engine.FEW_CANDIDATES, 0])
 def test_array_matching_finds_exactly_what_whoosh_matchers_find(
     settings, session, monkeypatch, few
 ) -> None:
@@ -221,9 +220,9 @@ def test_array_matching_finds_exactly_what_whoosh_matchers_find(
 
     Phrase positions are read for a few candidates alone, or whole and cached: both ways.
     """
-    monkeypatch.setattr(index, "FEW_CANDIDATES", few)
-    index.forget_postings()
-    view = index.View(settings, session)
+    monkeypatch.setattr(engine, "FEW_CANDIDATES", few)
+    handle.of(settings).postings.clear()
+    view = search.view(settings, session)
     for text in [
         *RANKING_QUERIES,
         '"massage therapy"',
@@ -240,45 +239,17 @@ def test_array_matching_finds_exactly_what_whoosh_matchers_find(
         assert not found.score[~found.mask].any(), text
 
 
-def test_only_kb_index_imports_whoosh() -> None:
-    """One module owns Whoosh: the rest of the program goes through its verbs."""
-    import ast
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[1]
-    importers = set()
-    for path in [
-        *root.glob("kb/**/*.py"),
-        *root.glob("references/**/*.py"),
-        *root.glob("web/**/*.py"),
-    ]:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            names = (
-                [a.name for a in node.names]
-                if isinstance(node, ast.Import)
-                else [node.module or ""]
-                if isinstance(node, ast.ImportFrom)
-                else []
-            )
-            if any(n == "whoosh" or n.startswith("whoosh.") for n in names):
-                importers.add(path.relative_to(root).as_posix())
-    assert importers == {"kb/index.py"}
-
-
 def test_decoded_columns_are_kept_beside_their_segment_and_a_bad_one_is_redone(
     settings, session
 ) -> None:
-    index._forget(settings.index_dir)
-    index._parts.clear()
-    first = index.View(settings, session)
+    handle.forget(settings)
+    first = search.view(settings, session)
     sides = sorted(settings.index_dir.glob("*.kbparts"))
     assert sides and all(p.stem.startswith("MAIN_") for p in sides)
     keys = list(first.columns.key)
     sides[0].write_bytes(b"not a pickle")
-    index._forget(settings.index_dir)
-    index._parts.clear()
-    again = index.View(settings, session)
+    handle.forget(settings)
+    again = search.view(settings, session)
     assert again.columns.key == keys
     assert sides[0].read_bytes() != b"not a pickle"
 
@@ -288,22 +259,69 @@ def test_many_small_updates_do_not_pile_up_segments(settings, session) -> None:
 
     from kb.models import Reference
 
-    keys = session.exec(select(Reference.key).limit(index.FOLD_AT + 6)).all()
+    keys = session.exec(select(Reference.key).limit(writer.FOLD_AT + 6)).all()
     most = 0
     for key in keys:
         ref = session.exec(select(Reference).where(Reference.key == key)).one()
         ref.title = ref.title + " (revised)"
         db.bump_generation(session)
         session.flush()
-        index.sync(settings, session, [key])
-        most = max(most, len(index.View(settings, session)._segments))
-    assert most <= index.FOLD_AT + 1  # the original segment(s) and at most FOLD_AT small ones
-    assert len(index.View(settings, session)._segments) < index.FOLD_AT
+        search.sync(settings, session, [key])
+        most = max(most, len(search.view(settings, session).segments))
+    assert most <= writer.FOLD_AT + 1  # the original segment(s) and at most FOLD_AT small ones
+    assert len(search.view(settings, session).segments) < writer.FOLD_AT
     hits = search.search(settings, session, SearchParams(q="revised"))
     assert hits.total == len(keys)
-    status = index.status(settings, session)
+    status = search.status(settings, session)
     assert status.ok, status.problems
     assert (
         status.references_indexed == session.exec(select(func.count()).select_from(Reference)).one()
     )
     assert search.search(settings, session, SearchParams(q="tmj")).hits[0]["kind"] == "condition"
+
+
+def test_a_rebuild_by_another_process_is_noticed(settings) -> None:
+    """A rebuilt index counts its commits from the start again: the build id tells them apart."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from sqlmodel import select
+
+    from kb.models import Reference
+
+    assert _keys(settings, "quokka") == []
+    opened = handle.of(settings).searcher()
+    with db.session_scope(settings) as session:
+        ref = session.exec(select(Reference).where(Reference.key == "sherman2009randomized")).one()
+        ref.title = "Quokka handling " + ref.title
+        db.bump_generation(session)
+    code = (
+        "import sys\n"
+        "from kb import config, db, search\n"
+        "s = config.settings(data_dir=sys.argv[1], database_url=sys.argv[2])\n"
+        "with db.session_scope(s) as session:\n"
+        "    search.rebuild(s, session)\n"
+    )
+    root = str(Path(__file__).resolve().parents[1])
+    subprocess.run(
+        [sys.executable, "-c", code, str(settings.data_dir), settings.database_url],
+        check=True,
+        env={"PYTHONPATH": root, "PATH": ""},
+    )
+    assert _keys(settings, "quokka") == ["sherman2009randomized"]
+    assert handle.of(settings).searcher() is not opened
+
+
+def test_leftovers_of_killed_rebuilds_are_removed(settings, session) -> None:
+    import os
+
+    parent, name = settings.index_dir.parent, settings.index_dir.name
+    dead = [parent / f".{name}-building-999999999", parent / f".{name}-old-999999998"]
+    running = parent / f".{name}-building-{os.getppid()}"  # a live process: a build under way
+    for path in (*dead, running):
+        path.mkdir()
+        (path / "MAIN_x.seg").write_bytes(b"x" * 100)
+    assert search.status(settings, session).ok
+    assert not any(p.exists() for p in dead)
+    assert running.exists()

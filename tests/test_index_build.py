@@ -1,6 +1,6 @@
 """The bulk rebuild writes what Whoosh's own ``add_document`` writes, posting for posting.
 
-``kb.index.rebuild`` bypasses Whoosh's per-posting path: documents' postings are grouped in
+``kb.search.rebuild`` bypasses Whoosh's per-posting path: documents' postings are grouped in
 memory and written a block at a time. These tests build the shipped library both ways and
 compare everything a reader sees: each field's terms, postings (document, weight, value), term
 statistics, block statistics, field lengths, stored fields and columns.
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import time
-from array import array
 
 import numpy as np
 import pytest
@@ -18,10 +17,15 @@ from whoosh import index as whoosh_index
 from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.fields import TEXT
+from whoosh.query import Term
 from whoosh.support.charset import accent_map
+from whoosh.util.numeric import byte_to_length
 
-from kb import analysis, db, index
-from kb.index_documents import reference_docs, vocabulary_docs
+from kb import db, search
+from kb.search import analysis, bulk, handle
+from kb.search import writer as index_writer
+from kb.search.documents import reference_docs, vocabulary_docs
+from kb.search.schema import SCHEMA, TEXT_ANALYZER
 
 WHOOSH_TEXT = (
     RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map) | StopFilter() | StemFilter()
@@ -31,10 +35,10 @@ WHOOSH_TEXT = (
 def _add_document_index(settings, session, folder, common):
     """Build the index the plain way: Whoosh's add_document for every document, in order."""
     folder.mkdir()
-    ix = whoosh_index.create_in(str(folder), index.SCHEMA)
+    ix = whoosh_index.create_in(str(folder), SCHEMA)
     writer = ix.writer()
     for doc in [*vocabulary_docs(session), *reference_docs(session)]:
-        writer.add_document(**index._with_pairs(doc, common))
+        writer.add_document(**index_writer.with_pairs(doc, common))
     writer.commit()
     return ix
 
@@ -52,7 +56,7 @@ def _blocks(matcher):
                 matcher.block_max_weight(),
             )
         )
-        matcher._next_block()
+        matcher.skip_to(matcher.block_max_id() + 1)  # the next block (public, unlike the code)
     return out
 
 
@@ -68,7 +72,7 @@ def _contents(ix):
     stored = []
     columns: dict = {"key": [], "facets": []}
     totals: dict = {}
-    scorable = list(index.SCHEMA.scorable_names())
+    scorable = list(SCHEMA.scorable_names())
     with ix.reader() as top:
         readers = [(top, 0)] if top.is_atomic() else top.leaf_readers()
         for reader, offset in readers:
@@ -104,8 +108,8 @@ def _contents(ix):
 
 
 def test_rebuild_writes_what_add_document_writes(settings, session, tmp_path) -> None:
-    count = index.rebuild(settings, session)
-    common = index.common_words(settings)
+    count = search.rebuild(settings, session)
+    common = index_writer.common_words(settings)
     assert common and len(common) <= analysis.COMMON_SIZE
     plain = _add_document_index(settings, session, tmp_path / "plain", common)
     fast = whoosh_index.open_dir(str(settings.index_dir))
@@ -119,46 +123,38 @@ def test_rebuild_writes_what_add_document_writes(settings, session, tmp_path) ->
     assert any(field == "pairs" for field, _ in want)
 
 
-def _by_blocks(fw, name, fieldobj, inv, lenbytes) -> None:
-    """Write postings by filling Whoosh's block buffers and calling its own _write_block."""
+def _by_postings(fw, name, fieldobj, inv, lenbytes) -> None:
+    """Write postings through the field writer's public path: one ``add`` per posting.
+
+    Whoosh then fills and writes its blocks itself (``W3PostingsWriter``), so this touches none
+    of the private fields ``whoosh_codec.write_postings`` writes through.
+    """
     if not inv.terms:
         return
     fw.start_field(name, fieldobj)
-    pw = fw._postwriter
-    limit = pw._blocklimit
     ids, weights = inv.docs.tolist(), inv.weights.tolist()
     for t, term in enumerate(inv.terms):
         fw.start_term(term.encode("utf-8") if isinstance(term, str) else term)
         start, stop = int(inv.starts[t]), int(inv.starts[t + 1])
-        for s in range(start, stop, limit):
-            e = min(s + limit, stop)
-            pw._ids = array("I", ids[s:e])
-            pw._weights = array("f", weights[s:e])
-            pw._maxweight = max(0, *weights[s:e])
-            values = inv.values_between(s, e)
+        values = inv.values_between(start, stop)
+        for i in range(start, stop):
             if values is not None:
-                pw._values = [v for v in values if v]
+                value = values[i - start]
             elif inv.packed:
-                pw._values = [inv.packed[i * inv.size : (i + 1) * inv.size] for i in range(s, e)]
+                value = inv.packed[i * inv.size : (i + 1) * inv.size]
             else:
-                pw._values = []
-            if lenbytes is None:
-                pw._minlength, pw._maxlength = None, 0
-            else:
-                found = [index.byte_to_length(lenbytes[d]) for d in ids[s:e] if lenbytes[d]]
-                pw._minlength = min(found) if found else None
-                pw._maxlength = max(found) if found else 0
-            if e < stop:
-                pw._write_block()
+                value = b""
+            length = 0 if lenbytes is None else byte_to_length(int(lenbytes[ids[i]]))
+            fw.add(ids[i], weights[i], value or b"", length)
         fw.finish_term()
     fw.finish_field()
 
 
 def test_postings_are_the_bytes_whooshs_block_writer_writes(settings, session, monkeypatch):
-    """The posting and term files equal those of Whoosh's W3PostingsWriter._write_block."""
+    """The posting and term files equal those Whoosh's field writer writes posting by posting."""
 
     def files():
-        index.rebuild(settings, session)
+        search.rebuild(settings, session)
         return {
             path.suffix: path.read_bytes()
             for path in settings.index_dir.glob("MAIN_*")
@@ -166,7 +162,7 @@ def test_postings_are_the_bytes_whooshs_block_writer_writes(settings, session, m
         }
 
     fast = files()
-    monkeypatch.setattr(index, "_write_postings", _by_blocks)
+    monkeypatch.setattr(bulk, "write_postings", _by_postings)
     slow = files()
     assert fast.keys() == {".pst", ".trm"}
     assert fast == slow
@@ -176,18 +172,18 @@ def test_several_segments_and_a_helper_process_write_the_same_postings(
     settings, session, tmp_path, monkeypatch
 ) -> None:
     """Small limits force the large-library path: a helper process, several segments."""
-    monkeypatch.setattr(index, "BIG", 10)
-    monkeypatch.setattr(index, "SEGMENT", 9)
-    monkeypatch.setattr(index, "_HELPER_MINIMUM", 1)
+    monkeypatch.setattr(index_writer, "BIG", 10)
+    monkeypatch.setattr(bulk, "SEGMENT", 9)
+    monkeypatch.setattr(index_writer, "HELPER_MINIMUM", 1)
     monkeypatch.setattr(analysis, "COMMON_SAMPLE", 12)
     references = len(list(reference_docs(session)))
     seen = []
-    count = index.rebuild(settings, session, progress=lambda done, total: seen.append(done))
+    count = search.rebuild(settings, session, progress=lambda done, total: seen.append(done))
     assert seen[-1] == references and seen == sorted(seen)
     fast = whoosh_index.open_dir(str(settings.index_dir))
     with fast.reader() as reader:
         assert len(reader.leaf_readers()) > 3
-    common = index.common_words(settings)
+    common = index_writer.common_words(settings)
     plain = _add_document_index(settings, session, tmp_path / "plain", common)
     assert fast.doc_count_all() == plain.doc_count_all() == count
     (got, _, got_docs), (want, _, want_docs) = _contents(fast), _contents(plain)
@@ -196,11 +192,11 @@ def test_several_segments_and_a_helper_process_write_the_same_postings(
 
 
 def test_common_words_are_counted_over_the_first_references(settings, session) -> None:
-    index.rebuild(settings, session)
-    meta = json.loads((settings.index_dir / index.META_FILE).read_text())
+    search.rebuild(settings, session)
+    meta = json.loads((settings.index_dir / handle.META_FILE).read_text())
     refs = list(reference_docs(session))[: analysis.COMMON_SAMPLE]
-    expected = analysis.common_stems(index._TEXT.analysis.terms(d["text"])[1] for d in refs)
-    assert meta["common"] == expected == sorted(index.common_words(settings))
+    expected = analysis.common_stems(TEXT_ANALYZER.analysis.terms(d["text"])[1] for d in refs)
+    assert meta["common"] == expected == sorted(index_writer.common_words(settings))
 
 
 def test_sync_indexes_pairs_with_the_stored_common_words(settings) -> None:
@@ -209,19 +205,19 @@ def test_sync_indexes_pairs_with_the_stored_common_words(settings) -> None:
     from kb.models import Reference
 
     with db.session_scope(settings) as session:
-        index.rebuild(settings, session)
-        common = index.common_words(settings)
+        search.rebuild(settings, session)
+        common = index_writer.common_words(settings)
         a, b = sorted(common)[:2]
         ref = session.exec(select(Reference).where(Reference.key == "sherman2009randomized")).one()
         ref.title = f"{a} {b} " + ref.title
         db.bump_generation(session)
         session.flush()
         started = time.perf_counter()
-        index.sync(settings, session, [ref.key])
+        search.sync(settings, session, [ref.key])
         elapsed = time.perf_counter() - started
-    assert index.common_words(settings) == common
-    s = index.searcher(settings)
-    docs = {s.stored_fields(d)["key"] for d in s.docs_for_query(index.wq.Term("pairs", f"{a} {b}"))}
+    assert index_writer.common_words(settings) == common
+    s = handle.of(settings).searcher()
+    docs = {s.stored_fields(d)["key"] for d in s.docs_for_query(Term("pairs", f"{a} {b}"))}
     assert "sherman2009randomized" in docs
     assert elapsed < 2.0  # well under 0.1 s on a quiet machine; generous for a loaded one
 
@@ -231,9 +227,9 @@ def test_a_failed_bulk_build_leaves_the_old_index(settings, session, monkeypatch
         raise RuntimeError("disk full")
 
     before = sorted(p.name for p in settings.index_dir.iterdir())
-    monkeypatch.setattr(index._Bulk, "_flush", broken)
+    monkeypatch.setattr(bulk.Bulk, "_flush", broken)
     with pytest.raises(RuntimeError):
-        index.rebuild(settings, session)
+        search.rebuild(settings, session)
     assert sorted(p.name for p in settings.index_dir.iterdir()) == before
     assert not list(settings.index_dir.parent.glob(".index-building-*"))
 
@@ -241,7 +237,7 @@ def test_a_failed_bulk_build_leaves_the_old_index(settings, session, monkeypatch
 def test_inverted_columns_equal_whoosh_word_values(settings, session) -> None:
     """TermColumn.invert gives each document the items Positions.word_values gives."""
     docs = list(reference_docs(session))
-    column = analysis.TermColumn(index._TEXT.analysis)
+    column = analysis.TermColumn(TEXT_ANALYZER.analysis)
     for docnum, doc in enumerate(docs):
         column.add(docnum, doc["text"])
     inv = column.invert(True)

@@ -67,13 +67,17 @@ def test_json_contract(settings, session) -> None:
     } <= set(data)
     assert {"design", "finding", "condition", "modality", "decade"} <= set(data["facets"])
     hit = data["hits"][0]
-    assert {"kind", "key", "title", "year", "score", "snippet"} <= set(hit)
-    assert "<mark>" in "".join(h["snippet"] for h in data["hits"])
+    assert {"kind", "key", "title", "year", "score", "snippet", "marks"} <= set(hit)
+    assert any(h["marks"] for h in data["hits"])
 
 
-def test_snippet_escapes_html(settings, session) -> None:
-    for hit in _run(settings, session, q="massage", per_page="100")["hits"]:
-        assert "<" not in hit["snippet"].replace("<mark>", "").replace("</mark>", "")
+def test_snippets_are_plain_text_with_spans_of_the_matched_words(settings, session) -> None:
+    hits = _run(settings, session, q="massage", per_page="100")["hits"]
+    for hit in hits:
+        assert "<mark>" not in hit["snippet"] and "&amp;" not in hit["snippet"]
+        for start, end in hit["marks"]:
+            assert hit["snippet"][start:end].lower().startswith("massag")
+    assert sum(len(h["marks"]) for h in hits) > len(hits)
 
 
 def test_facet_counts_match_filtered_totals(settings, session) -> None:
@@ -269,13 +273,92 @@ def search_year(session, key: str) -> int | None:
 
 
 def test_an_empty_library_searches_to_nothing_without_error(tmp_path) -> None:
-    from kb import config, db, index
-    from kb.search import SearchParams, search
+    from kb import config, db
+    from kb.search import SearchParams, rebuild, search
 
     empty = config.settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'kb.sqlite3'}")
     db.create_schema(empty)
     with db.session_scope(empty) as opened:
-        index.rebuild(empty, opened)
+        rebuild(empty, opened)
         for params in (SearchParams(q="massage"), SearchParams(), SearchParams(q='"low back"')):
             result = search(empty, opened, params)
             assert (result.total, result.hits) == (0, [])
+
+
+# --- bounded work per query ---------------------------------------------------------------
+
+
+def _leaves(q):
+    if q.is_leaf():
+        return [q]
+    return [leaf for child in q.children() for leaf in _leaves(child)]
+
+
+def _parsed(settings, session, typed: str):
+    from kb.search.query import prepare
+
+    return search.view(settings, session).parse(prepare(typed).text)
+
+
+def test_a_fuzzy_term_is_held_to_two_edits(settings, session) -> None:
+    result = _run(settings, session, q="aaaaaaaaa~9")
+    assert "at most 2 edits" in result["notice"]
+    fuzzy = [q for q in _leaves(_parsed(settings, session, "aaaaaaaaa~9")) if hasattr(q, "maxdist")]
+    assert fuzzy and all(q.maxdist == 2 and q.prefixlength >= 1 for q in fuzzy)
+
+
+def test_fifty_fuzzy_terms_are_cut_to_a_few(settings, session) -> None:
+    typed = " ".join(f"word{n}~2" for n in range(50))
+    result = _run(settings, session, q=typed)
+    assert "first 32 of the query's 50 words" in result["notice"]
+    assert "At most 3 fuzzy" in result["notice"]
+    leaves = _leaves(_parsed(settings, session, typed))
+    assert len({q.text for q in leaves if hasattr(q, "maxdist")}) <= 3
+
+
+def test_a_leading_wildcard_is_refused_with_a_reason(settings, session) -> None:
+    result = _run(settings, session, q="*a*")
+    assert "needs at least 3 letters before it" in result["notice"]
+    leaves = _leaves(_parsed(settings, session, "*a*"))
+    assert not any("*" in str(q) for q in leaves)
+
+
+def test_hundreds_of_unknown_words_are_cut_and_not_corrected(settings, session) -> None:
+    typed = " ".join(f"zqx{n}blorf" for n in range(400))
+    result = _run(settings, session, q=typed)
+    assert "the limit is 500" in result["notice"] and "first 32" in result["notice"]
+    assert result["suggestion"] is None and result["total"] == 0
+    assert len({q.text for q in _leaves(_parsed(settings, session, typed))}) <= 32
+
+
+def test_a_long_word_is_never_fuzzed_nor_corrected(settings, session) -> None:
+    word = "ab" * 40
+    result = _run(settings, session, q=f"{word}~2")
+    assert "at most 30 letters" in result["notice"]
+    assert _run(settings, session, q=word + "x")["suggestion"] is None
+
+
+def test_a_wildcard_stands_for_a_bounded_number_of_words(settings, session, monkeypatch) -> None:
+    from kb.search import engine
+
+    full = {h["key"] for h in _run(settings, session, q="mas*", per_page="100")["hits"]}
+    assert "at most" not in (_run(settings, session, q="mas*")["notice"] or "")
+    monkeypatch.setattr(engine, "MAX_EXPANSIONS", 1)
+    result = _run(settings, session, q="mas*", per_page="100")
+    assert "stands for more than 1 words: searched the first 1" in result["notice"]
+    assert {h["key"] for h in result["hits"]} <= full
+
+
+@pytest.mark.parametrize(
+    "q", ["tmj massage", "anxiety", "low back pain", "whiplash", "neck", "zebra"]
+)
+def test_the_condition_card_of_a_search_is_that_conditions_overview(settings, session, q) -> None:
+    """The card reads only the named condition's rows; it must equal the full overview's item."""
+    from kb import evidence
+
+    named = evidence.condition_named(session, q)
+    overview = {c["slug"]: c for c in evidence.conditions_overview(session)}
+    if q in ("neck", "zebra"):  # no condition is named "neck" alone
+        assert named is None
+    else:
+        assert named is not None and named == overview[named["slug"]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kb import search
+from kb.search.query import prepare
 
 
 def _top(settings, session, q: str, n: int = 3) -> list[str]:
@@ -109,11 +110,9 @@ def test_typo_gets_a_suggestion_and_hits(settings, session, typo: str, suggestio
 def test_top_hits_with_shortcuts_equal_full_scoring(settings, session, limit: int) -> None:
     # Block-quality skipping is exact here, yet missed true top hits at 100,000 references after
     # updates (docs/benchmarks.md), so ``ranked`` scores every match unless asked otherwise.
-    from kb import index
-
-    view = index.view(settings, session)
+    view = search.view(settings, session)
     for q, *_ in (case.values for case in CASES):
-        parsed = view.parse(search._rewrite(q))
+        parsed = view.parse(prepare(q).text)
         fast = view.ranked(parsed, None, limit, optimize=True)
         full = view.ranked(parsed, None, limit)
         assert [round(s, 6) for _, s in fast] == [round(s, 6) for _, s in full], q
@@ -125,3 +124,145 @@ def test_top_hits_with_shortcuts_equal_full_scoring(settings, session, limit: in
         assert view.ranked(parsed, None, limit, optimize=True)[0][1] == pytest.approx(
             view.ranked(parsed, None, limit)[0][1]
         ), q
+
+
+# --- PubMed's habits ----------------------------------------------------------------------
+
+SHERMAN = "sherman2009randomized"  # DOI 10.1097/AJP.0b013e31818b7912, PMID 19333174
+
+
+def _result(settings, session, q: str, **args):
+    return search.search(settings, session, search.SearchParams(q=q, per_page=100, **args))
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "10.1097/AJP.0b013e31818b7912",
+        "10.1097/ajp.0b013e31818b7912",
+        "doi:10.1097/AJP.0b013e31818b7912",
+        "https://doi.org/10.1097/AJP.0b013e31818b7912",
+        "http://dx.doi.org/10.1097/AJP.0b013e31818b7912",
+        "(10.1097/AJP.0b013e31818b7912).",
+        "10.1097/AJP.0b013e31818b7912[doi]",
+        "19333174",
+        "pmid:19333174",
+        "19333174[pmid]",
+        "19333174[uid]",
+    ],
+)
+def test_an_identifier_finds_its_reference_alone(settings, session, q: str) -> None:
+    result = _result(settings, session, q)
+    assert [h["key"] for h in result.hits] == [SHERMAN]
+    assert result.suggestion is None and result.notice is None
+
+
+def test_an_identifier_with_words_comes_first(settings, session) -> None:
+    result = _result(settings, session, "anxiety 19333174")
+    keys = [h["key"] for h in result.hits]
+    assert keys[0] == SHERMAN and "sherman2010effectiveness" in keys
+
+
+def test_two_identifiers_come_in_the_order_typed(settings, session) -> None:
+    result = _result(settings, session, "10.1002/da.20671 19333174")
+    assert [h["key"] for h in result.hits] == ["sherman2010effectiveness", SHERMAN]
+
+
+def test_an_unknown_identifier_is_said_so_and_never_fuzzed(settings, session) -> None:
+    result = _result(settings, session, "10.1097/AJP.0b013e31818b0000")
+    assert result.total == 0 and result.hits == []
+    assert result.notice == "No reference in this library has DOI 10.1097/ajp.0b013e31818b0000"
+    assert result.suggestion is None
+
+
+def test_did_you_mean_never_rewrites_an_identifier(settings, session) -> None:
+    typed = "fibromialgia 10.1097/AJP.0b013e31818b7912"
+    result = _result(settings, session, typed)
+    assert result.suggestion == "fibromyalgia 10.1097/AJP.0b013e31818b7912"
+    assert result.hits[0]["key"] == SHERMAN
+
+
+def _keys(settings, session, q: str) -> set[str]:
+    return {h["key"] for h in _result(settings, session, q).hits}
+
+
+@pytest.mark.parametrize("q", ["anxiety -cancer", "anxiety NOT cancer", "-cancer anxiety"])
+def test_minus_and_not_exclude(settings, session, q: str) -> None:
+    anxiety, cancer = _keys(settings, session, "anxiety"), _keys(settings, session, "cancer")
+    assert anxiety & cancer, "the case needs anxiety studies that mention cancer"
+    assert _keys(settings, session, q) == anxiety - cancer
+
+
+def test_a_hyphenated_word_is_not_an_exclusion(settings, session) -> None:
+    assert "hou2010treatment" in _keys(settings, session, "meta-analysis depression")
+
+
+@pytest.mark.parametrize("q", ["ti:neck", "neck[ti]", "neck[title]", "title:neck"])
+def test_title_tags_search_titles_only(settings, session, q: str) -> None:
+    result = _result(settings, session, q)
+    refs = [h for h in result.hits if h["kind"] == "reference"]
+    assert len(refs) >= 4 and result.notice is None
+    assert all("neck" in h["title"].lower() for h in refs)
+
+
+def test_a_tag_reaches_back_to_the_previous_operator(settings, session) -> None:
+    tagged = _keys(settings, session, "neck pain[ti]")
+    assert tagged == _keys(settings, session, "title:neck title:pain")
+    assert _keys(settings, session, "massage AND neck[ti]") == _keys(
+        settings, session, "massage title:neck"
+    )
+
+
+def test_tiab_is_the_full_text(settings, session) -> None:
+    assert _keys(settings, session, "trigger point[tiab]") == _keys(
+        settings, session, "text:trigger text:point"
+    )
+
+
+@pytest.mark.parametrize("q", ["sherman[au]", "sherman kj[au]", "au:sherman", "sherman[author]"])
+def test_author_tags(settings, session, q: str) -> None:
+    result = _result(settings, session, q)
+    keys = [h["key"] for h in result.hits]
+    assert SHERMAN in keys and "sherman2010effectiveness" in keys
+    assert all("sherman" in h["authors"].lower() for h in result.hits)
+
+
+def test_journal_tag(settings, session) -> None:
+    result = _result(settings, session, "depression anxiety[ta]")
+    assert [h["key"] for h in result.hits] == ["sherman2010effectiveness"]
+
+
+@pytest.mark.parametrize(
+    ("q", "low", "high"),
+    [
+        ("neck 2009[dp]", 2009, 2009),
+        ("massage 2005:2010[dp]", 2005, 2010),
+        ("massage 2005-2010[dp]", 2005, 2010),
+        ("massage 2009/03[dp]", 2009, 2009),
+        ("massage dp:2005-2010", 2005, 2010),
+        ("massage year:2009", 2009, 2009),
+    ],
+)
+def test_date_tags(settings, session, q: str, low: int, high: int) -> None:
+    result = _result(settings, session, q)
+    years = [h["year"] for h in result.hits if h["kind"] == "reference"]
+    assert years and all(low <= y <= high for y in years)
+    assert result.notice is None
+
+
+def test_publication_type_tag(settings, session) -> None:
+    result = _result(settings, session, "randomized controlled trial[pt] anxiety")
+    assert result.hits and all(h["design"] == "rct" for h in result.hits)
+
+
+def test_an_unknown_tag_is_said_so(settings, session) -> None:
+    result = _result(settings, session, "neck[zz]")
+    assert result.notice and "[zz]" in result.notice and result.total > 0
+
+
+def test_tags_inside_parentheses_and_after_a_quoted_phrase(settings, session) -> None:
+    grouped = _keys(settings, session, "sherman kj[au] AND (neck[ti] OR back[ti])")
+    assert grouped == _keys(settings, session, "author:sherman AND (title:neck OR title:back)")
+    assert SHERMAN in grouped
+    phrase = _result(settings, session, '"neck pain"[ti]')
+    assert phrase.hits and all("neck pain" in h["title"].lower() for h in phrase.hits)

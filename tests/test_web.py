@@ -360,18 +360,19 @@ def test_search_export_bad_input_is_400_or_404(client) -> None:
 def test_the_app_warms_the_index_and_the_default_bibliographies_at_start(settings) -> None:
     import threading
 
-    from kb import index
+    from kb.search import handle
+    from kb.search.schema import FIELD_BOOSTS
     from references import cite
 
     cite._default.cache.clear()
-    index._searcher_columns.clear()
+    handle.forget(settings)
     create_app({"KB_DATA_DIR": str(settings.data_dir), "KB_DATABASE_URL": settings.database_url})
     (warming,) = [t for t in threading.enumerate() if t.name == "kb-warm"]
     warming.join(timeout=120)
     assert not warming.is_alive()
     assert len(cite._default.cache) > 55  # every reference and every condition's list, in APA
-    _, columns = index._searcher_columns[settings.index_dir]
-    assert set(index.FIELD_BOOSTS) <= set(columns.lengths)
+    columns = handle.of(settings).columns_
+    assert columns is not None and set(FIELD_BOOSTS) <= set(columns[1].lengths)
 
 
 def test_blood_pressure_page_shows_its_workings_and_the_harm_warning(client):

@@ -7,7 +7,6 @@ template, which says what to do next. Every answer carries the security headers.
 
 from __future__ import annotations
 
-import html
 import re
 from typing import Any
 
@@ -112,14 +111,17 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
-def marked(snippet: str | None) -> Markup:
-    """Return a search snippet as HTML in which only the <mark> highlights are tags."""
-    parts = re.split(r"(</?mark>)", snippet or "")
-    # The index escapes its snippets; unescape and escape again so nothing else can be a tag.
-    return Markup("").join(
-        Markup(part) if part in ("<mark>", "</mark>") else escape(html.unescape(part))
-        for part in parts
-    )
+def marked(hit: dict[str, Any]) -> Markup:
+    """Return a hit's snippet as HTML: its plain text escaped, its marked spans in <mark>."""
+    text = str(hit.get("snippet") or "")
+    out, at = [], 0
+    for start, end in hit.get("marks") or ():
+        if at <= start < end <= len(text):
+            out.append(escape(text[at:start]))
+            out.append(Markup("<mark>%s</mark>") % text[start:end])
+            at = end
+    out.append(escape(text[at:]))
+    return Markup("").join(out)
 
 
 def plural(noun: str) -> str:

@@ -105,21 +105,6 @@ def year_span() -> dict[str, int | None]:
     return {"first": first, "last": last}
 
 
-def result_keys(params: search.SearchParams) -> list[str]:
-    """Return the keys of every reference a search finds, up to MAX_KEYS, in its order."""
-    keys: list[str] = []
-    page = 1
-    while len(keys) < MAX_KEYS:
-        found = search.search(
-            store.settings(), store.session(), replace(params, page=page, per_page=100)
-        ).as_json()
-        keys += [hit["key"] for hit in found["hits"] if hit["kind"] == "reference"]
-        if page >= found["pages"]:
-            break
-        page += 1
-    return keys[:MAX_KEYS]
-
-
 def export() -> Response:
     """Send every reference a search finds as BibTeX, RIS, CSL-JSON or formatted text."""
     args = known_args(request.args, (*search.PARAMS, "format", "style"), strict=True)
@@ -131,7 +116,7 @@ def export() -> Response:
         params = search.SearchParams.from_args(args)
     except search.BadSearch as error:
         raise PageError(400, str(error)) from error
-    keys = result_keys(params)
+    keys = search.keys(store.settings(), store.session(), params, MAX_KEYS)
     if not keys:
         raise PageError(404, "the search finds no references to export: try fewer words or filters")
     extension, media_type = DOWNLOADS[fmt]

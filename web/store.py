@@ -8,7 +8,7 @@ from flask import Flask, current_app, g
 from sqlmodel import Session
 
 from kb import citing, db, library
-from kb import index as search_index
+from kb import search as search_index
 from kb.config import Settings
 from kb.config import settings as make_settings
 

@@ -43,16 +43,19 @@ def search(
     """Search the library the way the web does.
 
     \b
-    Words, "phrases", AND/OR/NOT, and fields: author: title: journal: year:2009
-    year:2005-2015 design:rct condition: modality: finding:
+    Words, "phrases", AND/OR/NOT, -word, and fields: author: title: journal: year:2009
+    year:2005-2015 design:rct condition: modality: finding: ; PubMed's tags: neck[ti]
+    pain[tiab] sherman[au] "journal of pain"[ta] 2005:2015[dp]; a DOI or PMID finds its reference.
     \b
     Example:
       kb search tmj
+      kb search 10.1097/AJP.0b013e31818b7912
+      kb search 'anxiety -cancer'
       kb search 'author:moraska' --json
       kb search "low back pain" --design meta-analysis --sort newest
     """
     from kb import search as kb_search
-    from kb.index import ensure_current
+    from kb.search import ensure_current
 
     settings = _open(ctx)
     args: dict[str, object] = {"q": " ".join(query), "per_page": str(limit)}
@@ -209,7 +212,7 @@ def check_refs(ctx: click.Context, source, style: str, as_json: bool) -> None:  
         raise click.ClickException(
             f"{source.name}: not UTF-8 text ({error.reason} at byte {error.start})"
         ) from None
-    from kb.index import ensure_current
+    from kb.search import ensure_current
 
     try:
         with db.session_scope(settings) as session:

@@ -162,7 +162,7 @@ def reindex(ctx: click.Context) -> None:
     Example:
       kb reindex
     """
-    from kb import index
+    from kb import search as search_index
 
     settings = _settings(ctx)
     _require_store(settings)
@@ -176,7 +176,7 @@ def reindex(ctx: click.Context) -> None:
             bar.length = total
             bar.update(done - bar.pos)
 
-        documents = index.rebuild(settings, session, progress=progress)
+        documents = search_index.rebuild(settings, session, progress=progress)
     click.echo(f"indexed {documents} documents in {time.perf_counter() - started:.1f} s")
 
 
@@ -189,13 +189,13 @@ def doctor(ctx: click.Context) -> None:
     Example:
       kb doctor
     """
-    from kb import index
+    from kb import search as search_index
 
     settings = _settings(ctx)
     if not db.store_exists(settings):
         raise click.ClickException(f"no store at {settings.data_dir}: run `kb init`")
     with db.session_scope(settings) as session:
-        status = index.status(settings, session)
+        status = search_index.status(settings, session)
     click.echo(
         f"store: {settings.database_url} (generation {status.store_generation}, "
         f"{status.references} references)"

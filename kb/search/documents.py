@@ -4,7 +4,7 @@ A reference's document holds one full-text ``text`` field (title, abstract, evid
 outcomes, keywords, journal, authors), small fields for scopes and boosts (``title``, ``authors``,
 ``journal``, ``keywords``), and ``topics``: the slugs of its conditions and modalities only. Names
 and aliases of conditions and modalities live once, in the vocabulary's own documents; a query
-word is expanded to the slugs whose names or aliases hold it (``kb.index``), so aliases are not
+word is expanded to the slugs whose names or aliases hold it (``kb.search.parser``), so aliases are not
 copied into every reference. Nothing but ``key`` and ``kind`` is stored in the index: titles,
 years and snippet text come from the store by key.
 """
@@ -234,7 +234,7 @@ class Shown:
     year: int | None
     authors: str
     journal: str
-    text: str  # the text a snippet is cut from
+    texts: tuple[str, ...]  # the texts a snippet is cut from (abstract, summaries, outcomes)
 
 
 def shown(session: Session, keys: Sequence[str]) -> dict[str, Shown]:
@@ -264,7 +264,7 @@ def shown(session: Session, keys: Sequence[str]) -> dict[str, Shown]:
                 year,
                 author_names(authors),
                 journal or "",
-                "\n".join(t for t in text if t),
+                tuple(t for t in text if t),
             )
     for model, kind in ((Condition, "condition"), (Modality, "modality")):
         slugs = [k.split(":", 1)[1] for k in keys if k.startswith(kind + ":")]
@@ -272,5 +272,5 @@ def shown(session: Session, keys: Sequence[str]) -> dict[str, Shown]:
             for slug, name, description in session.exec(
                 select(model.slug, model.name, model.description).where(model.slug.in_(slugs))
             ):
-                out[f"{kind}:{slug}"] = Shown(name, None, "", "", description or "")
+                out[f"{kind}:{slug}"] = Shown(name, None, "", "", (description or "",))
     return out

@@ -1,7 +1,7 @@
 """Match and score a query as arrays over every document number (no Whoosh here).
 
-``kb.index`` reads each term's posting list from Whoosh once (cached here by segment and term,
-segments never change) and walks the parsed query; this module gives it the array arithmetic:
+``kb.search.engine`` reads each term's posting list once (the handle caches it here by segment
+and term: segments never change) and walks the parsed query; this module gives it the array arithmetic:
 a term's BM25F scores (Whoosh's formula), and and/or/max/not combined as Whoosh's matchers
 combine them (sum for and/or, max for DisjunctionMax, times the query's boost). A ``Match`` is
 a boolean mask of the documents matched and their scores (0 where not matched), both as long

@@ -1,17 +1,17 @@
-"""Text analysis for the index, fast: the terms and positions of Whoosh's filter chains, no Whoosh.
+"""Text analysis for the index, fast: the terms and positions of Whoosh's filter chains.
 
 ``Analysis`` gives exactly what ``RegexTokenizer | LowercaseFilter | CharsetFilter(accent_map) |
 StopFilter(minsize=…) [| StemFilter()]`` gives, without a Token object per word: one compiled
 regex over the original text, then each raw word mapped once, through a bounded cache, to its
 term (lowercased, accent-folded, stemmed) or to None when it is a stop word. The regex, the stop
-words, the accent map and the stemmer are handed in by ``kb.index``, the one Whoosh importer.
+words, the accent map and the stemmer are handed in by ``kb.search.schema``.
 
 Positions are Whoosh's: the stop filter renumbers, so the first kept word keeps its place among
 all words and every later kept word follows it by one (stopped words leave no gap).
 
-Also here: the posting values of Whoosh's ``Positions`` and ``Frequency`` formats, the common
-words and their pairs (a phrase of common words answered by one posting list), and the in-memory
-posting lists of a bulk build, grouped by field and term.
+Also here: the common words and their pairs (a phrase of common words answered by one posting
+list), and the in-memory posting lists of a bulk build, grouped by field and term, whose value
+bytes are encoded by ``kb.search.whoosh_codec`` (Whoosh's formats).
 """
 
 from __future__ import annotations
@@ -21,17 +21,15 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
-from pickle import dumps
-from struct import Struct
 from typing import Any
 
 import numpy as np
 
+from kb.search.whoosh_codec import encode_deltas, single_positions
+
 COMMON_SIZE = 256  # how many stems make the common set
 COMMON_SAMPLE = 5000  # counted over the first this many references, in id order
 
-_uint = Struct("!I").pack  # Whoosh's pack_uint
 _MISSING = object()
 
 
@@ -146,66 +144,6 @@ class Analysis:
         return first, kept
 
 
-# --- posting values of Whoosh's formats ------------------------------------------------------
-
-_ONE: list[bytes] = []  # position -> the value of a term seen once, at that position
-
-
-def _one(position: int) -> bytes:
-    if position >= len(_ONE):
-        _ONE.extend(_uint(1) + dumps([p], 2) for p in range(len(_ONE), position + 1024))
-    return _ONE[position]
-
-
-def encode_positions(positions: Sequence[int]) -> bytes:
-    """Whoosh's ``Positions.encode``: the count, then the pickled deltas (protocol 2)."""
-    if len(positions) == 1:
-        return _one(positions[0])
-    deltas = [positions[0]]
-    deltas.extend(b - a for a, b in pairwise(positions))
-    return _uint(len(deltas)) + dumps(deltas, 2)
-
-
-_FREQUENCY: list[bytes] = [_uint(n) for n in range(64)]
-
-
-def encode_frequency(freq: int) -> bytes:
-    """Whoosh's ``Frequency`` value: the count as an unsigned big-endian int."""
-    return _FREQUENCY[freq] if freq < 64 else _uint(freq)
-
-
-def positions_of(first: int, terms: Sequence[str]) -> dict[str, list[int]]:
-    """Group a text's kept terms by term: each term's positions, in first-seen order."""
-    out: dict[str, list[int]] = {}
-    get = out.get
-    for position, term in enumerate(terms, first):
-        have = get(term)
-        if have is None:
-            out[term] = [position]
-        else:
-            have.append(position)
-    return out
-
-
-def position_values(
-    first: int, terms: Sequence[str], boost: float = 1.0
-) -> list[tuple[str, int, float, bytes]]:
-    """Whoosh's ``Positions.word_values``: (term, frequency, weight, value) per distinct term."""
-    return [
-        (term, len(ps), len(ps) * boost, encode_positions(ps))
-        for term, ps in positions_of(first, terms).items()
-    ]
-
-
-def frequency_values(
-    terms: Iterable[str], boost: float = 1.0
-) -> list[tuple[str, int, float, bytes]]:
-    """Whoosh's ``Frequency.word_values``: (term, frequency, weight, value) per distinct term."""
-    return [
-        (term, freq, freq * boost, encode_frequency(freq)) for term, freq in Counter(terms).items()
-    ]
-
-
 # --- common words and their pairs -------------------------------------------------------------
 
 
@@ -285,8 +223,7 @@ class Inverted:
         firsts = places[offsets]
         if not len(firsts):
             return []
-        _one(int(firsts.max()))
-        table = _ONE
+        table = single_positions(int(firsts.max()))
         out = [table[p] for p in firsts.tolist()]
         several = np.flatnonzero(counts > 1)
         if len(several):
@@ -302,7 +239,7 @@ class Inverted:
                 counts[several].tolist(),
                 strict=True,
             ):
-                out[i] = _uint(count) + dumps(flat[first : first + count], 2)
+                out[i] = encode_deltas(flat[first : first + count])
         return out
 
 
@@ -515,10 +452,5 @@ __all__ = [
     "Postings",
     "TermColumn",
     "common_stems",
-    "encode_frequency",
-    "encode_positions",
-    "frequency_values",
     "pairs",
-    "position_values",
-    "positions_of",
 ]

@@ -1,22 +1,27 @@
 """Facet values per document number, as arrays for counting and filtering (no Whoosh here).
 
-``kb.index`` decodes each segment's packed facet column once into a ``Part`` (segments never
-change) and joins the parts of an open searcher into one ``Columns``. Every facet is held as
+The handle (``kb.search.handle``) decodes each segment's packed facet column once into a
+``Part`` (segments never change) and joins the parts of an open searcher into one ``Columns``. Every facet is held as
 (document, value code) pairs, so counting a facet over a set of matches is one ``bincount``
 over the pairs whose document is in the set: milliseconds at 100,000 references, where a
 Python loop over the matches took seconds.
 
-Sets of documents are boolean masks the length of the searcher's document count.
+Sets of documents are boolean masks the length of the searcher's document count. ``allowed``
+and ``counted`` apply one search's selections and count its facets.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from kb.grading import level_of
+
+if TYPE_CHECKING:
+    from kb.search.params import SearchParams
 
 FACETS = ("design", "finding", "condition", "modality", "decade")
 NO_YEAR = -(10**6)  # the year array's value for a document without one
@@ -42,7 +47,7 @@ class Part:
 
     @classmethod
     def decode(cls, packed: Iterable[bytes | None], keys: Iterable[str]) -> Part:
-        """Read a segment's packed facet values (``kb.index_documents.packed``) and keys."""
+        """Read a segment's packed facet values (``kb.search.documents.packed``) and keys."""
         tuples: dict[str, tuple[str, ...]] = {"": ()}
         part = cls([], [], [], [], [], [], list(keys))
         for raw in packed:
@@ -137,7 +142,7 @@ class Columns:
             self._docs[facet] = np.concatenate(docs) if docs else np.zeros(0, dtype=np.int64)
             self._codes[facet] = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64)
         self._having: dict[tuple[str, str], np.ndarray] = {}
-        # Per field, filled by kb.index when first scored: each document's length byte, and
+        # Per field, filled by the engine when first scored: each document's length byte, and
         # BM25F's length norm for each of the 256 length bytes (it depends on the average).
         self.lengths: dict[str, np.ndarray] = {}
         self.norms: dict[str, np.ndarray] = {}
@@ -207,4 +212,68 @@ def best(scores: np.ndarray, docs: np.ndarray, limit: int) -> list[tuple[int, fl
     return [(int(d), float(s)) for d, s in zip(found[order], values[order])]
 
 
-__all__ = ["FACETS", "NO_YEAR", "Columns", "Part", "best"]
+# --- selections and counts of one search ---------------------------------------------------
+
+
+def allowed(params: SearchParams, c: Columns) -> dict[str, np.ndarray]:
+    """Return, per facet with a selection, the references it lets through (values OR-ed)."""
+    masks: dict[str, np.ndarray] = {}
+    for name in ("design", "finding", "condition", "modality"):
+        chosen = getattr(params, name)
+        if chosen:
+            mask = np.zeros(c.size, dtype=bool)
+            for value in chosen:
+                mask |= c.having(name, value)
+            masks[name] = mask
+    if params.year_from is not None or params.year_to is not None:
+        masks["decade"] = c.years_between(params.year_from, params.year_to)
+    return masks
+
+
+def counted(
+    params: SearchParams,
+    refs: np.ndarray,
+    c: Columns,
+    labels: dict[str, dict[str, str]],
+) -> tuple[np.ndarray, dict[str, list[dict[str, Any]]]]:
+    """Filter the matched references and count every facet (each ignoring its own selection)."""
+    chosen_masks = allowed(params, c)
+    out: dict[str, list[dict[str, Any]]] = {}
+    for facet in FACETS:
+        docs = refs
+        for name, mask in chosen_masks.items():
+            if name != facet:
+                docs = docs & mask
+        counts = c.count(facet, docs)
+        if facet == "decade":
+            chosen = (
+                {str(params.year_from)}
+                if params.year_from is not None and params.year_to == (params.year_from or 0) + 9
+                else set()
+            )
+            order = sorted(counts, key=int, reverse=True)
+        else:
+            chosen = set(getattr(params, facet))
+            order = sorted(
+                set(counts) | chosen, key=lambda v: (-counts.get(v, 0), labels[facet].get(v, v))
+            )
+            if facet == "design":
+                order.sort(key=lambda v: (level_of(v), -counts.get(v, 0)))
+        names = labels.get(facet, {})
+        out[facet] = [
+            {
+                "value": value,
+                "label": f"{value}s" if facet == "decade" else names.get(value, value),
+                "count": counts.get(value, 0),
+                "selected": value in chosen,
+                "toggle": params.toggled(facet, value).to_args(),
+            }
+            for value in order
+        ]
+    matched = refs
+    for mask in chosen_masks.values():
+        matched = matched & mask
+    return matched, out
+
+
+__all__ = ["FACETS", "NO_YEAR", "Columns", "Part", "allowed", "best", "counted"]

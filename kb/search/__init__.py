@@ -1,0 +1,34 @@
+"""Search the library: one package behind a small face.
+
+The verbs: ``search`` (a page of hits with facets, for the web, the API and ``kb search``),
+``keys`` (every key a search finds, for an export), ``candidates`` (look-alikes of a pasted
+reference, for the checker), ``sync`` (re-index references after a write), ``rebuild``,
+``status`` and ``ensure_current`` (the index against the store), ``view`` (one consistent view
+of the index) and ``warm`` (read what searches need, at start-up). How a query travels through
+the modules: docs/search.md.
+"""
+
+from __future__ import annotations
+
+from kb.search.engine import view, warm
+from kb.search.params import PARAMS, SORTS, BadSearch, SearchParams, SearchResult
+from kb.search.service import candidates, keys, search
+from kb.search.writer import IndexStatus, ensure_current, rebuild, status, sync
+
+__all__ = [
+    "PARAMS",
+    "SORTS",
+    "BadSearch",
+    "IndexStatus",
+    "SearchParams",
+    "SearchResult",
+    "candidates",
+    "ensure_current",
+    "keys",
+    "rebuild",
+    "search",
+    "status",
+    "sync",
+    "view",
+    "warm",
+]
