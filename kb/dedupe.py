@@ -26,6 +26,8 @@ class DuplicateFinder:
         # (year, first author) -> [(folded title, key)] for the fuzzy pass
         self.buckets: dict[tuple[int | None, str], list[tuple[str, str]]] = defaultdict(list)
         self.doi_of: dict[str, str] = {}
+        # A work without a title is known by its citation key, year and first author.
+        self.untitled: dict[tuple[str, int | None, str], str] = {}
 
     @classmethod
     def from_store(cls, session: Session) -> DuplicateFinder:
@@ -38,16 +40,21 @@ class DuplicateFinder:
                 Reference.title,
                 Reference.year,
                 Reference.authors,
+                Reference.extra,
             )
         )
-        for key, doi, pmid, title, year, authors in rows:
+        for key, doi, pmid, title, year, authors, extra in rows:
+            # An edited book's editors live among the extra fields; the first one names it.
+            editors = (extra or {}).get("editor") if isinstance(extra, dict) else None
             finder.add(
                 {
+                    "id": key,
                     "DOI": doi,
                     "PMID": pmid,
                     "title": title,
                     "issued": _issued(year),
                     "author": authors,
+                    "editor": editors if isinstance(editors, list) else None,
                 },
                 key,
             )
@@ -61,10 +68,12 @@ class DuplicateFinder:
         if pmid := normalise_pmid(record.get("PMID")):
             self.by_pmid.setdefault(pmid, key)
         title = title_key(record)
+        year, author = year_of(record), first_author_key(record)
         if title:
-            year, author = year_of(record), first_author_key(record)
             self.by_title.setdefault((title, year, author), key)
             self.buckets[(year, author)].append((title, key))
+        else:
+            self.untitled.setdefault((key, year, author), key)
 
     def find(self, record: Record) -> str | None:
         """Return the key of the reference this record duplicates, or None."""
@@ -75,9 +84,10 @@ class DuplicateFinder:
         if pmid and pmid in self.by_pmid:
             return self.by_pmid[pmid]
         title = title_key(record)
-        if not title:
-            return None
         year, author = year_of(record), first_author_key(record)
+        if not title:
+            wanted = record.get("id")
+            return self.untitled.get((wanted, year, author)) if isinstance(wanted, str) else None
         exact = self.by_title.get((title, year, author))
         if exact and not self._other_doi(exact, doi):
             return exact

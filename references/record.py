@@ -7,7 +7,9 @@ A record is a plain ``dict`` shaped like a CSL-JSON item (https://citeproc-js.re
 and ``DOI``, ``PMID``, ``PMCID``, ``URL`` in CSL's spelling. Fields CSL has no
 variable for keep their source name in lower case (``keywords`` as a list of
 strings, ``language``, ``abstract``). Readers return records and failures;
-they never drop an entry silently.
+they never drop an entry silently: what they read differently from the file (a made-up key, a
+field given twice) is a warning, and what is not a reference (a biblatex ``@set``) is listed
+as skipped, both with the entry's line.
 """
 
 from __future__ import annotations
@@ -48,10 +50,26 @@ class ReadResult:
     records: list[Record] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     format: str = ""
+    # Oddities read the way Zotero and JabRef read them, one line each; --strict refuses them.
+    warnings: list[Failure] = field(default_factory=list)
+    skipped: list[Failure] = field(default_factory=list)  # entries that are not references
+    lines: list[int] = field(default_factory=list)  # the line each record starts on
+
+    def add(self, record: Record, line: int) -> None:
+        """Add a record read from the entry that starts on ``line``."""
+        self.records.append(record)
+        self.lines.append(line)
+
+    def line_of(self, index: int) -> int:
+        """Return the line the record at ``index`` starts on (1 when the reader did not say)."""
+        return self.lines[index] if index < len(self.lines) else 1
 
     def extend(self, other: ReadResult) -> None:
         self.records.extend(other.records)
+        self.lines.extend(other.lines)
         self.failures.extend(other.failures)
+        self.warnings.extend(other.warnings)
+        self.skipped.extend(other.skipped)
 
 
 class FormatError(Exception):
