@@ -145,19 +145,33 @@ def test_accepted_and_rendered_everywhere(
 
 def assert_renders_everywhere(settings: Settings, client: Any, key: str, word: str) -> None:
     """Every page, citation and export that shows the reference answers, without a 500."""
+    assert_reference_renders(client, key)
+    assert_library_renders(settings, client, [key], word)
+
+
+def assert_reference_renders(client: Any, key: str) -> None:
+    """The reference's page, its JSON twin and its three downloads answer 200."""
     for url in (
         f"/references/{key}",
         f"/api/references/{key}",
         f"/references/{key}.bib",
         f"/references/{key}.ris",
         f"/references/{key}.json",
+        f"/cite?keys={key}",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+
+
+def assert_library_renders(settings: Settings, client: Any, keys: list[str], word: str) -> None:
+    """The pages listing the references, their citations and every export answer."""
+    for url in (
         f"/conditions/{CONDITION}",
         f"/api/conditions/{CONDITION}",
         f"/modalities/{MODALITY}",
         f"/api/modalities/{MODALITY}",
         "/evidence-map",
         f"/search?q={word}",
-        f"/cite?keys={key}",
     ):
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
@@ -165,7 +179,7 @@ def assert_renders_everywhere(settings: Settings, client: Any, key: str, word: s
         response = client.get("/search/export", query_string={"q": word, "format": fmt})
         assert response.status_code == 200, (fmt, response.status_code)
     for style in ("apa", "vancouver", "modern-language-association", "chicago-author-date"):
-        result = kb(settings, "cite", key, "--style", style)
+        result = kb(settings, "cite", *keys, "--style", style)
         assert result.exit_code == 0, (style, result.output)
     for fmt in ("bib", "ris", "csl-json"):
         result = kb(settings, "export", "--format", fmt)
@@ -185,6 +199,7 @@ def app(settings: Settings):  # type: ignore[no-untyped-def]
             "TESTING": True,
             "KB_DATA_DIR": str(settings.data_dir),
             "KB_DATABASE_URL": settings.database_url,
+            "KB_WARM_CITATIONS": False,  # no background thread outliving the test's folder
         }
     )
 
