@@ -23,7 +23,8 @@ _ROLE_TAGS = {"FAU": "author", "AU": "author", "CN": "author", "FED": "editor", 
 def read(text: str, file: str = "<text>") -> ReadResult:
     """Read MEDLINE text; records that cannot be read become failures."""
     result = ReadResult(format=FORMAT)
-    lines = text.lstrip("\ufeff").splitlines()
+    # Lines end at "\n" alone, as in an editor (splitlines also breaks at U+2028 and others).
+    lines = [line.removesuffix("\r") for line in text.lstrip("\ufeff").split("\n")]
     tags: list[tuple[str, str]] = []
     start = 0
     error: tuple[int, str] | None = None

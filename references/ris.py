@@ -92,7 +92,8 @@ def read(text: str, file: str = "<text>") -> ReadResult:
     result = ReadResult(format=FORMAT)
     current: _Raw | None = None
     stray: _Raw | None = None  # tagged lines outside a record: a record without TY
-    lines = text.lstrip("\ufeff").splitlines()
+    # Lines end at "\n" alone, as in an editor (splitlines also breaks at U+2028 and others).
+    lines = [line.removesuffix("\r") for line in text.lstrip("\ufeff").split("\n")]
 
     def fail(raw: _Raw, line: int, error: str, end: int) -> None:
         key = dict(raw.tags).get("ID") or dict(raw.tags).get("AN")
