@@ -272,7 +272,9 @@ def import_records(
     report = ImportReport(dry_run=dry_run, rejected=list(failures))
     (report.rejected if strict else report.warnings).extend(warnings)
     (report.rejected if strict else report.skipped).extend(skipped)
-    with db.session_scope(settings) as session:
+    # Duplicates are checked against the store as it is when the lock is held: a second import
+    # waits for the first, then finds its records.
+    with db.import_lock(settings), db.session_scope(settings) as session:
         vocabulary = Vocabulary(session)
         finder = DuplicateFinder.from_store(session)
         taken = set(session.exec(select(Reference.key)))

@@ -14,6 +14,7 @@ as skipped, both with the entry's line.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,8 +92,6 @@ def year_of(record: Record) -> int | None:
             return None
     raw = issued.get("raw") or issued.get("literal")
     if raw:
-        import re
-
         m = re.search(r"\b(1[5-9]\d\d|20\d\d)\b", str(raw))
         if m:
             return int(m.group(1))
@@ -117,3 +116,18 @@ def family_of(name: dict[str, Any]) -> str:
     particle = name.get("non-dropping-particle")
     family = str(name.get("family") or "")
     return f"{particle} {family}" if particle else family
+
+
+# Browsers drop ASCII tabs and newlines anywhere in a URL and C0 controls and spaces around it
+# before reading its scheme, so " Java\tScript:" is javascript: to them.
+_URL_IGNORED = re.compile(r"[\t\n\r]")
+_WEB_URL = re.compile(r"https?://", re.IGNORECASE)
+_C0_AND_SPACE = "".join(chr(c) for c in range(0x21))
+
+
+def link_target(url: object) -> str | None:
+    """Return a URL as a browser would follow it if it is http(s), else None (show it as text)."""
+    if not isinstance(url, str):
+        return None
+    cleaned = _URL_IGNORED.sub("", url).strip(_C0_AND_SPACE)
+    return cleaned if _WEB_URL.match(cleaned) else None

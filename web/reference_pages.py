@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, request, url_for
+from sqlmodel import select
 
 from kb import evidence
+from kb.models import Reference
 from web import store
 from web.citations import attachment, formatted, style_options
 from web.params import Params, style_named
@@ -38,12 +40,20 @@ def reference(key: str) -> Response | tuple[str, int]:
     return respond("references/page.html", data)
 
 
-def export(key: str, ext: str) -> Response:
+def export(key: str, ext: str) -> Response | tuple[str, int]:
     """Send one reference as a BibTeX, RIS or CSL-JSON file."""
+    if not _held(key) and _held(f"{key}.{ext}"):
+        return reference(f"{key}.{ext}")  # a key that itself ends in ".bib", ".ris" or ".json"
     Params(request.args, ())
     fmt, media_type = EXPORTS[ext]
     citation = formatted([key], style_named(""), fmt)
     return attachment(citation.text, f"{key.replace('/', '-')}.{ext}", media_type)
+
+
+def _held(key: str) -> bool:
+    """Tell whether the library holds a reference with this key."""
+    found = store.session().exec(select(Reference.key).where(Reference.key == key)).first()
+    return found is not None
 
 
 def init_app(app: Flask) -> None:

@@ -113,6 +113,8 @@ def import_(
                     progress=lambda done: bar.update(done - bar.pos),
                     **options,
                 )
+    except db.ImportBusy as error:
+        raise click.ClickException(str(error)) from None
     except library.ImportRejected as error:
         if as_json:
             _echo_json({**error.report.as_json(), "added": 0, "updated": 0, "duplicates": 0})
