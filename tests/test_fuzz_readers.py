@@ -26,8 +26,14 @@ from references.record import FormatError, ReadResult
 
 FIXTURES = Path(__file__).parent / "fixtures" / "formats"
 SOURCES = {
-    "bib": ["xampl.bib", "xampl_strings.bib", "jabref_library.bib", "zotero_better_bibtex.bib"],
-    "ris": ["endnote_pubmed.ris"],
+    "bib": [
+        "xampl.bib",
+        "xampl_strings.bib",
+        "jabref_library.bib",
+        "zotero_better_bibtex.bib",
+        "scopus_export.bib",
+    ],
+    "ris": ["endnote_pubmed.ris", "scopus_export.ris"],
     "medline": ["pubmed_medline.txt"],
     "csl-json": ["zotero_csl.json"],
 }

@@ -41,6 +41,9 @@ def exported(settings: Settings) -> dict[str, dict]:
         pytest.param("biblatex-examples.bib", (86, 0, 4), 90, id="biblatex_examples"),
         # 36 entries of 22 works: the -minimal, -full and -crossref entries of one work merge.
         pytest.param("xampl.bib", (22, 11, 3), 36, id="patashnik_xampl"),
+        # Scopus writes one key twice: the second entry (same DOI) is read as Steblinski2022a.
+        pytest.param("scopus_export.bib", (2, 0, 1), 3, id="scopus_bibtex"),
+        pytest.param("scopus_export.ris", (1, 0, 0), 1, id="scopus_ris"),
     ],
 )
 def test_real_file_imports_then_is_all_duplicates(
@@ -77,8 +80,8 @@ def test_medline_record_gets_a_generated_key_and_its_pmid(settings: Settings) ->
 def test_all_real_files_in_one_import(settings: Settings) -> None:
     paths = [str(p) for p in sorted(FORMATS.iterdir()) if not p.name.endswith(".origin")]
     report = json.loads(kb(settings, "import", "--json", *paths).output)
-    # xampl_strings.bib repeats two of xampl.bib's works: 10 + 86 + 22 - 2.
-    assert report["added"] == 116
+    # xampl_strings.bib repeats two of xampl.bib's works: 10 + 86 + 22 - 2 + 3 from Scopus.
+    assert report["added"] == 119
     assert report["rejected"] == []
 
 
@@ -133,3 +136,23 @@ def test_dry_run_agrees_with_the_import(settings: Settings) -> None:
     real = json.loads(kb(settings, "import", "--json", *paths).output)
     assert dry.pop("dry_run") and not real.pop("dry_run")
     assert dry == real
+
+
+def test_a_key_scopus_writes_twice_gets_a_suffix_and_one_warning(settings: Settings) -> None:
+    path = FORMATS / "scopus_export.bib"
+    result = kb(settings, "import", str(path))
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.output.splitlines() if line.startswith("warning:")]
+    assert warnings == [
+        f"warning: {path}:50: entry 'Steblinski2022' key 'Steblinski2022' is used twice; "
+        + "this entry is 'Steblinski2022a'"
+    ]
+
+
+def test_scopus_ris_references_continue_their_note(settings: Settings) -> None:
+    kb(settings, "import", str(FORMATS / "scopus_export.ris"))
+    (item,) = [i for i in exported(settings).values() if i.get("DOI") == "10.1063/5.0020407"]
+    assert item["note"].startswith("Export Date: 15 October 2020\nReferences: Mayergoyz")
+    assert item["note"].endswith(
+        "Papusoi, C., Desai, M., Acharya, R., (2015) J. Phys. D Appl. Phys., 48;"
+    )
