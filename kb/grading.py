@@ -165,12 +165,14 @@ def grade(rows: Iterable[Row]) -> Grade:
     if negative and not strong["supports"]:
         return result(
             "no-benefit-shown",
-            f"{negative} level 1-2 studies find no difference and none finds support",
+            f"{negative} level 1-2 {'study finds' if negative == 1 else 'studies find'} "
+            "no difference and none finds support",
         )
     if strong["supports"] == 1 or weak["supports"]:
         if strong["supports"] == 1:
             why = "support rests on a single level 1-2 study"
         else:
-            why = f"support comes only from {weak['supports']} level 3-5 studies"
+            weak_studies = "study" if weak["supports"] == 1 else "studies"
+            why = f"support comes only from {weak['supports']} level 3-5 {weak_studies}"
         return result("limited", why)
     return result("insufficient", "no study in the library shows support or its absence clearly")

@@ -170,6 +170,8 @@ class SearchResult:
     facets: dict[str, list[dict[str, Any]]]
     suggestion: str | None = None
     notice: str | None = None
+    # Condition and technique pages the words match, apart from a list sorted by year or design.
+    topics: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def pages(self) -> int:
@@ -188,6 +190,7 @@ class SearchResult:
             "per_page": self.params.per_page,
             "sort": self.params.sort,
             "params": self.params.to_args(),
+            "topics": self.topics,
         }
 
 
@@ -380,6 +383,15 @@ def search(settings: Settings, session: Session, params: SearchParams) -> Search
     matched, facets = _facets(params, refs, _allowed(params, c), c, _labels(session))
     # Conditions and modalities show only when nothing narrows the search to studies.
     pool = matched if (params.filtered or q is None) else found.mask
+    topics: list[dict[str, Any]] = []
+    if params.sort != "relevance" and not (params.filtered or q is None):
+        # Sorted by year or design, the list holds studies only; the condition and technique
+        # pages the words match are given apart (on the first page), not ahead of every study.
+        if params.page == 1:
+            vocabulary = view.ordered(found.mask & ~c.references, "newest", 100)
+            shown = view.hits([(d, None) for d in vocabulary], q, session, snippets=False)
+            topics = [_hit_json(h, c, False) for h in shown]
+        pool = matched
     end = params.page * params.per_page
     scored = q is not None and params.sort == "relevance"
     if scored:
@@ -389,7 +401,7 @@ def search(settings: Settings, session: Session, params: SearchParams) -> Search
         ranked = [(d, None) for d in view.ordered(pool, order, end)]
     page = ranked[end - params.per_page : end]
     hits = [_hit_json(h, c, scored) for h in view.hits(page, q, session)]
-    return SearchResult(params, int(pool.sum()), hits, facets, suggestion, notice)
+    return SearchResult(params, int(pool.sum()), hits, facets, suggestion, notice, topics)
 
 
 def candidates(settings: Settings, session: Session, text: str, limit: int = 10) -> list[str]:

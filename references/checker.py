@@ -2,34 +2,35 @@
 
 The caller supplies ``find_candidates(entry)``, which returns the library records worth comparing
 (the knowledge base looks identifiers up first, then searches its index); this module scores them
-and never scans the library itself. An entry is *matched* only when an identifier agrees, or its
-title is very close and the first author or the year agrees, and no other record is as close;
-otherwise it is *possible* (candidates shown) or *not-found*. A difference is a fact that disagrees
-(a misspelt author, a wrong year or first page, a missing subtitle), never a difference of form
-(an abbreviated journal, an abbreviated page range, "et al.", initials, case and punctuation).
-Pasted text is neither stored nor logged.
+and never scans the library itself.
+
+The matching rule (ARCHITECTURE, "when is it the same work?"): an entry is *matched* only when a
+DOI or PMID agrees, or when the title agrees (folded, fuzzy, a missing subtitle allowed) and the
+first author agrees and at least two of journal, year, volume and first page agree. A different
+DOI or PMID is never a match. Anything else that resembles a record is *possible*, with what
+agrees and what does not; the rest is *not-found*. A difference is a fact that disagrees (a
+misspelt author, a wrong year or first page), never a difference of form (an abbreviated journal,
+an abbreviated page range, "et al.", initials, case and punctuation). Pasted text is neither
+stored nor logged.
 """
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from rapidfuzz import fuzz
-
-from references.identifiers import doi_key, first_author_key, fold, normalise_pmid
 from references.record import Record, year_of
 from references.refcompare import (
     Difference,
+    author_agrees,
     differences,
     expand_pages,
+    identifier_facts,
     journal_equivalent,
-    main_title,
-    name_key,
+    located_facts,
     text_key,
+    title_score,
 )
 from references.refparse import (
     MAX_PASTE,
@@ -38,8 +39,10 @@ from references.refparse import (
     parse_entry,
     split_entries,
 )
+from references.refreprint import MATCHED, NOT_FOUND, POSSIBLE, reprint
 
 __all__ = [
+    "MAX_ENTRIES",
     "MAX_PASTE",
     "Candidate",
     "CheckReport",
@@ -52,26 +55,32 @@ __all__ = [
     "journal_equivalent",
 ]
 
-MATCHED, POSSIBLE, NOT_FOUND = "matched", "possible", "not-found"
-TITLE_SURE = 90  # a title this close, with the first author or the year agreeing, is a match
-TITLE_LIKELY = 80  # a title this close, with the first author and the year agreeing, is a match
+TITLE_AGREES = 88  # a title this close (0-100) is the same title
+TITLE_CUT_SHORT = 70  # enough when first author, journal, year, volume and first page agree
 POSSIBLE_SCORE = 70  # candidates scoring less are not worth a writer's time
 POSSIBLE_TITLE = 60
 RIVAL_MARGIN = 3  # a second record this close to the best makes a match ambiguous
-MARKS = {POSSIBLE: "[check] ", NOT_FOUND: "[not in library] "}
+MAX_ENTRIES = 1000  # entries checked per paste (each one reads at most one DOI, PMID, PMCID)
 
 FindCandidates = Callable[[PastedEntry], list[Record]]
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """A library record an entry may be, with how well it agrees (0-100)."""
+    """A library record an entry may be, how well it agrees (0-100), what agrees and what not."""
 
     key: str
     score: float
+    agrees: list[str] = field(default_factory=list)
+    differs: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
-        return {"key": self.key, "score": self.score}
+        return {
+            "key": self.key,
+            "score": self.score,
+            "agrees": list(self.agrees),
+            "differs": list(self.differs),
+        }
 
 
 @dataclass
@@ -85,6 +94,7 @@ class CheckedEntry:
     differences: list[Difference] = field(default_factory=list)
     candidates: list[Candidate] = field(default_factory=list)
     record: Record | None = None
+    hint: str | None = None  # why a possible match was not taken
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -95,6 +105,7 @@ class CheckedEntry:
             "score": self.score,
             "differences": [d.as_json() for d in self.differences],
             "candidates": [c.as_json() for c in self.candidates],
+            "hint": self.hint,
             "parsed": self.entry.as_json(),
         }
 
@@ -108,6 +119,8 @@ class CheckReport:
     style: str = "apa"
     fmt: str = "text"
     message: str | None = None
+    total: int = 0  # entries in the paste; more than were checked when the paste was too long
+    skipped: list[str] = field(default_factory=list)  # heading and introduction lines left out
 
     def summary(self) -> dict[str, int]:
         """Return how many entries were matched, possible and not found."""
@@ -124,10 +137,15 @@ class CheckReport:
             "format": self.fmt,
             "summary": self.summary(),
             "message": self.message,
+            "limited": self.total > len(self.entries),
+            "skipped": list(self.skipped),
+            "total_entries": max(self.total, len(self.entries)),
         }
 
 
 # --- scoring -----------------------------------------------------------------------------------
+
+FACTS = ("journal", "year", "volume", "first page")
 
 
 @dataclass(frozen=True)
@@ -136,83 +154,101 @@ class _Score:
     total: float
     title: float  # 0-100
     author: bool | None  # None: nothing to compare
-    year: bool | None
-    identifier: bool
+    facts: dict[str, bool | None]  # journal, year, volume, first page: agree, differ, unknown
+    identifier: bool | None  # True: a DOI or PMID agrees and none differs; False: one differs
+
+    @property
+    def title_agrees(self) -> bool:
+        return self.title >= TITLE_AGREES
+
+    def agreeing(self) -> int:
+        return sum(1 for ok in self.facts.values() if ok)
+
+    def agrees(self, entry: PastedEntry) -> list[str]:
+        found = ["title"] if self.title_agrees else []
+        found += ["first author"] if self.author else []
+        found += [name for name, ok in self.facts.items() if ok]
+        return found + [n for n, ok in identifier_facts(entry, self.record).items() if ok]
+
+    def differs(self, entry: PastedEntry) -> list[str]:
+        found = ["title"] if entry.title and not self.title_agrees else []
+        found += ["first author"] if self.author is False else []
+        found += [name for name, ok in self.facts.items() if ok is False]
+        return found + [n for n, ok in identifier_facts(entry, self.record).items() if not ok]
 
 
-def _same_identifier(entry: PastedEntry, record: Record) -> bool:
-    if entry.doi and doi_key(entry.doi) == doi_key(record.get("DOI")):
-        return True
-    if entry.pmid and entry.pmid == normalise_pmid(record.get("PMID")):
-        return True
-    return bool(entry.pmcid and entry.pmcid == str(record.get("PMCID") or "").upper())
-
-
-def _title_score(entry: PastedEntry, record: Record, text: str) -> float:
-    library = text_key(str(record.get("title") or ""))
-    if not library:
-        return 0.0
-    main = text_key(main_title(str(record.get("title") or "")))
-    scores = [0.0]
-    if entry.title:
-        pasted = text_key(entry.title)
-        scores += [fuzz.ratio(pasted, library), fuzz.token_sort_ratio(pasted, library)]
-        if main != library and len(main) >= 12:
-            scores.append(0.97 * fuzz.ratio(pasted, main))  # the subtitle left out
-        pasted_main = text_key(main_title(entry.title))
-        if pasted_main != pasted and len(pasted_main) >= 12:
-            scores.append(0.97 * fuzz.ratio(pasted_main, library))  # a subtitle added
-    # When the title could not be cut out cleanly (glued to the journal, say), a long library
-    # title found whole in the entry is still good evidence.
-    if len(library) >= 30:
-        scores.append(0.98 * fuzz.partial_ratio(library, text))
-    if main != library and len(main) >= 30:
-        scores.append(0.95 * fuzz.partial_ratio(main, text))
-    return max(scores)
-
-
-def _author_agrees(entry: PastedEntry, record: Record, text: str) -> bool | None:
-    library = first_author_key(record)
-    if not library:
-        return None
-    if entry.authors:
-        pasted = fold(entry.authors[0])
-        return (
-            fuzz.ratio(name_key(pasted), name_key(library)) >= 80
-            or fuzz.token_set_ratio(pasted, library) >= 90
-        )
-    title_at = text.find(text_key(entry.title)) if entry.title else -1
-    head = text[:title_at] if title_at > 0 else text[:60]
-    if len(library) < 4 or not head:
-        return None
-    return fuzz.partial_ratio(library, head) >= 90
+def _same_identifier(entry: PastedEntry, record: Record) -> bool | None:
+    """Return True when an identifier agrees and none differs, False when one differs."""
+    facts = identifier_facts(entry, record)
+    return all(facts.values()) if facts else None
 
 
 def _score(entry: PastedEntry, record: Record, text: str) -> _Score:
-    if _same_identifier(entry, record):
-        return _Score(record, 100.0, 100.0, True, True, True)
-    title = _title_score(entry, record, text)
-    author = _author_agrees(entry, record, text)
-    library_year = year_of(record)
-    year = None if entry.year is None or library_year is None else entry.year == library_year
-    library_journal = str(record.get("container-title") or "")
-    journal = (
-        None
-        if not entry.journal or not library_journal
-        else journal_equivalent(entry.journal, library_journal)
-    )
-    weights = ((author, 15.0), (year, 7.0), (journal, 3.0))
+    identifier = _same_identifier(entry, record)
+    title = title_score(entry, record, text)
+    author = author_agrees(entry, record, text)
+    facts = located_facts(entry, record)
+    weights = ((author, 15.0), (facts["year"], 7.0), (facts["journal"], 3.0))
     total = 0.75 * title + sum(w if ok else (w / 2 if ok is None else 0.0) for ok, w in weights)
-    return _Score(record, round(total, 1), round(title, 1), author, year, False)
+    total += 2.0 * sum(1 for name in ("volume", "first page") if facts[name])
+    total = 100.0 if identifier else min(total, 100.0)
+    return _Score(record, round(total, 1), round(title, 1), author, facts, identifier)
+
+
+def _has_no_facts(record: Record) -> bool:
+    """Return whether a record gives none of journal, year, volume and pages (a web page)."""
+    given = any(record.get(v) for v in ("container-title", "volume", "page"))
+    return not given and year_of(record) is None
+
+
+def _text_is_sure(score: _Score) -> bool:
+    """Return whether title, first author and two of journal, year, volume, page agree."""
+    if score.author and score.agreeing() == len(FACTS) and score.title >= TITLE_CUT_SHORT:
+        return True  # journal, volume and first page name one article: a title cut short
+    if not (score.title_agrees and score.author):
+        return False
+    # A web page cited without date or publisher has nothing more to agree on.
+    return score.agreeing() >= 2 or _has_no_facts(score.record)
 
 
 def _is_sure(score: _Score) -> bool:
-    if score.identifier:
-        return True
-    if score.title >= TITLE_SURE:
-        return bool(score.author or score.year)
-    # A title cut short or reworded is still this work when the first author and year both agree.
-    return score.title >= TITLE_LIKELY and bool(score.author and score.year)
+    """Apply the matching rule: an agreeing identifier, or title, first author and two facts."""
+    if score.identifier is not None:
+        return score.identifier  # a different DOI or PMID is never this work
+    return _text_is_sure(score)
+
+
+def _listing(names: list[str]) -> str:
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _hint(entry: PastedEntry, score: _Score, rivals: bool) -> str:
+    """Say why a possible match was not taken, in words a writer can check against."""
+    if rivals:
+        return "Two library records fit this entry equally well: check which one you mean."
+    differs = score.differs(entry)
+    if score.identifier is False:
+        named = _listing([n for n in differs if n in ("DOI", "PMID", "PMCID")])
+        return f"The {named} differs from the library's: a different paper, or a mistyped number?"
+    if score.title_agrees and score.author:
+        listed = _listing(differs)
+        if score.facts["year"] is False and entry.year is not None:
+            which = "an earlier" if entry.year < (year_of(score.record) or 0) else "a later"
+            return (
+                f"Same title and first author; {listed} differ — {which} version, "
+                "or a mis-cited reference?"
+            )
+        if differs:
+            return f"Same title and first author, but {listed} differ: check the entry."
+        return (
+            "Same title and first author, but too little else to be sure: "
+            "add the journal, year, volume or pages."
+        )
+    if score.title_agrees:
+        return "Same title, but not the same first author: check the entry."
+    return "A similar title: check whether this is the paper you mean."
 
 
 def _judge(entry: PastedEntry, records: list[Record]) -> CheckedEntry:
@@ -226,100 +262,42 @@ def _judge(entry: PastedEntry, records: list[Record]) -> CheckedEntry:
         if key and key not in seen:
             seen.add(key)
             scores.append(_score(entry, record, text))
-    scores.sort(key=lambda s: (s.identifier, s.total), reverse=True)
+    scores.sort(key=lambda s: (bool(s.identifier), _is_sure(s), s.total), reverse=True)
     shown = [
         s
         for s in scores
         if s.identifier or (s.total >= POSSIBLE_SCORE and s.title >= POSSIBLE_TITLE)
     ]
-    checked.candidates = [Candidate(str(s.record["id"]), s.total) for s in shown[:5]]
+    checked.candidates = [
+        Candidate(str(s.record["id"]), s.total, s.agrees(entry), s.differs(entry))
+        for s in shown[:5]
+    ]
     if not shown:
         return checked
     best = shown[0]
-    rivals = [
-        s
-        for s in shown[1:]
-        if not best.identifier and _is_sure(s) and s.total >= best.total - RIVAL_MARGIN
-    ]
+    if best.identifier:
+        # The identifier names one record while title and first author name another: a pasted
+        # DOI from the wrong line, or the wrong title. Either way, not a match to take.
+        words = next((s for s in shown[1:] if _text_is_sure(s)), None)
+        rivals = words is not None
+    else:
+        words = None
+        rivals = any(_is_sure(s) and s.total >= best.total - RIVAL_MARGIN for s in shown[1:])
     checked.score = best.total
     if _is_sure(best) and not rivals:
         checked.status, checked.key, checked.record = MATCHED, str(best.record["id"]), best.record
-        checked.differences = differences(entry, best.record, by_identifier=best.identifier)
+        checked.differences = differences(entry, best.record, by_identifier=bool(best.identifier))
+    elif words is not None:
+        checked.status = POSSIBLE
+        named = _listing(list(identifier_facts(entry, best.record)))
+        checked.hint = (
+            f"The {named} is that of {best.record['id']}, but the title and first author are "
+            f"those of {words.record['id']}: check which paper you mean."
+        )
     else:
         checked.status = POSSIBLE
+        checked.hint = _hint(entry, best, rivals)
     return checked
-
-
-# --- the reprint -------------------------------------------------------------------------------
-
-_NUMBER_RE = re.compile(r"^(\s*(?:<[^>]+>\s*)*)(\[?)(\d+)([.\]]?)(\s*)")
-_TAGS_RE = re.compile(r"<[^>]+>")
-
-
-def _formatted_by_key(records: list[Record], style: str, fmt: str) -> dict[str, str]:
-    """Format the matched records in one pass and return each one's entry by citation key."""
-    from references.cite import format_bibliography
-
-    if not records:
-        return {}
-    entries = format_bibliography(records, style=style, fmt=fmt)
-    by_key: dict[str, str] = {}
-    free = list(records)
-    for position, entry in enumerate(entries):
-        text = fold(html.unescape(_TAGS_RE.sub(" ", entry)))
-        # Styles sort their bibliography; find each entry's record by its title.
-        best = max(
-            free,
-            key=lambda r: fuzz.partial_ratio(text_key(str(r.get("title") or "")), text),
-            default=None,
-        )
-        if best is None:
-            break
-        if not best.get("title") and position < len(records):
-            best = records[position]
-        by_key[str(best["id"])] = entry
-        free = [r for r in free if r is not best]
-    return by_key
-
-
-def reprint(checked: list[CheckedEntry], style: str = "apa", fmt: str = "text") -> str:
-    """Return the whole list in a style: matched entries from the library, the rest marked."""
-    from references.styles import resolve_style
-
-    numeric = bool(getattr(resolve_style(style), "numeric", False))
-    records: dict[str, Record] = {}
-    for c in checked:
-        if c.status == MATCHED and c.record is not None:
-            records.setdefault(str(c.record["id"]), c.record)
-    formatted = _formatted_by_key(list(records.values()), style, fmt)
-    items: list[tuple[str, str]] = []  # (sort key, entry)
-    for c in checked:
-        entry = formatted.get(c.key or "") if c.status == MATCHED else None
-        if entry is None:
-            mark = MARKS.get(c.status, MARKS[NOT_FOUND])
-            if fmt == "html":
-                css = "not-in-library" if c.status != POSSIBLE else "check"
-                entry = (
-                    f'<span class="csl-entry pasted {css}">'
-                    f'<span class="mark">{html.escape(mark.strip())}</span> '
-                    f"{html.escape(c.entry.text)}</span>"
-                )
-            else:
-                entry = mark + c.entry.text
-            key = c.entry.clean
-        else:
-            key = html.unescape(_TAGS_RE.sub("", entry))
-        items.append((fold(key), entry))
-    if numeric:
-        return "\n".join(_renumber(entry, n) for n, (_, entry) in enumerate(items, 1))
-    return "\n".join(entry for _, entry in sorted(items, key=lambda item: item[0]))
-
-
-def _renumber(entry: str, number: int) -> str:
-    m = _NUMBER_RE.match(entry)
-    if m and m.group(3):
-        return f"{m.group(1)}{m.group(2)}{number}{m.group(4)}{m.group(5)}{entry[m.end() :]}"
-    return f"{number}. {entry}"
 
 
 # --- the whole check ---------------------------------------------------------------------------
@@ -333,16 +311,36 @@ def check_references(
         raise PasteTooLarge(len(text))
     if fmt not in ("text", "html"):
         raise ValueError(f"unknown format {fmt!r}; use 'text' or 'html'")
-    raw = split_entries(text)
+    skipped: list[str] = []
+    raw = split_entries(text, skipped)
     if not raw:
         return CheckReport([], "", style, fmt, message="The paste holds no references to check.")
-    checked = [_judge(entry, find_candidates(entry)) for entry in map(_parse, raw)]
-    report = CheckReport(checked, reprint(checked, style, fmt), style, fmt)
+    total = len(raw)
+    # Each entry costs an identifier lookup and a search: a paste of 50,000 "doi:" lines must
+    # not hold a worker for half a minute, so the checker reads a bounded number of entries.
+    checked = [_judge(entry, find_candidates(entry)) for entry in map(_parse, raw[:MAX_ENTRIES])]
+    formatted = reprint([(c.status, c.entry, c.record) for c in checked], style, fmt)
+    report = CheckReport(checked, formatted, style, fmt, total=total, skipped=skipped)
     counts = report.summary()
     report.message = (
-        f"{len(checked)} entries: {counts[MATCHED]} matched, {counts[POSSIBLE]} to check, "
+        f"{len(checked)} {'entry' if len(checked) == 1 else 'entries'}: "
+        f"{counts[MATCHED]} matched, {counts[POSSIBLE]} to check, "
         f"{counts[NOT_FOUND]} not in the library."
     )
+    if skipped:
+        shown = "; ".join(f"“{line[:80]}”" for line in skipped[:3])
+        lines = (
+            "line that is not a reference was"
+            if len(skipped) == 1
+            else "lines that are not references were"
+        )
+        report.message += f" {len(skipped)} {lines} left out: {shown}."
+    if total > len(checked):
+        report.message = (
+            f"The paste holds {total:,} entries; the checker reads at most {MAX_ENTRIES:,} at a "
+            f"time, so only the first {MAX_ENTRIES:,} were checked: check the rest in parts. "
+            + report.message
+        )
     return report
 
 

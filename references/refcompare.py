@@ -2,7 +2,8 @@
 
 Differences of form are not differences: an abbreviated journal ("Clin J Pain" is "The Clinical
 Journal of Pain"), an abbreviated page range (233-8 is 233-238), "et al.", initials for given
-names, case, punctuation and dashes.
+names, case, punctuation and dashes. The agreement functions at the end (title, first author,
+journal, year, volume, first page, identifiers) are what the checker's matching rule reads.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from references.identifiers import doi_key, fold, normalise_pmid
+from references.identifiers import doi_key, first_author_key, fold, normalise_pmid
 from references.record import Record, family_of, year_of
 from references.refparse import PastedEntry
 
@@ -82,7 +83,7 @@ def name_key(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", fold(name))
 
 
-def _leading_number(value: str) -> str:
+def leading_number(value: str) -> str:
     m = re.match(r"\s*([A-Za-z]*\d+)", value)
     return m.group(1).lower() if m else fold(value)
 
@@ -148,7 +149,7 @@ def differences(
         found.append(Difference("journal", entry.journal, journal))
     for name, variable in (("volume", "volume"), ("issue", "issue")):
         pasted, library = getattr(entry, name), record.get(variable)
-        if pasted and library and _leading_number(str(pasted)) != _leading_number(str(library)):
+        if pasted and library and leading_number(str(pasted)) != leading_number(str(library)):
             found.append(Difference(name, str(pasted), str(library)))
     library_pages = str(record.get("page") or "")
     if entry.pages and library_pages:
@@ -162,3 +163,81 @@ def differences(
     if entry.pmid and library_pmid and entry.pmid != library_pmid:
         found.append(Difference("PMID", entry.pmid, library_pmid))
     return found
+
+
+# --- agreement of an entry and a record (the checker's matching rule reads these) -------------
+
+
+def identifier_facts(entry: PastedEntry, record: Record) -> dict[str, bool]:
+    """Return, for each identifier both sides give, whether it agrees."""
+    facts: dict[str, bool] = {}
+    if entry.doi and record.get("DOI"):
+        facts["DOI"] = doi_key(entry.doi) == doi_key(record.get("DOI"))
+    if entry.pmid and (library_pmid := normalise_pmid(record.get("PMID"))):
+        facts["PMID"] = entry.pmid == library_pmid
+    if entry.pmcid and record.get("PMCID"):
+        facts["PMCID"] = entry.pmcid == str(record.get("PMCID") or "").upper()
+    return facts
+
+
+def title_score(entry: PastedEntry, record: Record, text: str) -> float:
+    library = text_key(str(record.get("title") or ""))
+    if not library:
+        return 0.0
+    main = text_key(main_title(str(record.get("title") or "")))
+    scores = [0.0]
+    if entry.title:
+        pasted = text_key(entry.title)
+        scores += [fuzz.ratio(pasted, library), fuzz.token_sort_ratio(pasted, library)]
+        if main != library and len(main) >= 12:
+            scores.append(0.97 * fuzz.ratio(pasted, main))  # the subtitle left out
+        pasted_main = text_key(main_title(entry.title))
+        if pasted_main != pasted and len(pasted_main) >= 12:
+            scores.append(0.97 * fuzz.ratio(pasted_main, library))  # a subtitle added
+    # When the title could not be cut out cleanly (glued to the journal, say), a long library
+    # title found whole in the entry is still good evidence.
+    if len(library) >= 30:
+        scores.append(0.98 * fuzz.partial_ratio(library, text))
+    if main != library and len(main) >= 30:
+        scores.append(0.95 * fuzz.partial_ratio(main, text))
+    return max(scores)
+
+
+def author_agrees(entry: PastedEntry, record: Record, text: str) -> bool | None:
+    library = first_author_key(record)
+    if not library:
+        return None
+    if entry.authors:
+        pasted = fold(entry.authors[0])
+        return (
+            fuzz.ratio(name_key(pasted), name_key(library)) >= 80
+            or fuzz.token_set_ratio(pasted, library) >= 90
+        )
+    title_at = text.find(text_key(entry.title)) if entry.title else -1
+    head = text[:title_at] if title_at > 0 else text[:60]
+    if len(library) < 4 or not head:
+        return None
+    return fuzz.partial_ratio(library, head) >= 90
+
+
+def journal_agrees(entry: PastedEntry, record: Record) -> bool | None:
+    names = [str(record.get(v) or "") for v in ("container-title", "container-title-short")]
+    names = [n for n in names if n]
+    if not entry.journal or not names:
+        return None
+    return any(journal_equivalent(entry.journal, n) for n in names)
+
+
+def located_facts(entry: PastedEntry, record: Record) -> dict[str, bool | None]:
+    """Return whether journal, year, volume and first page agree (None: one side lacks it)."""
+    library_year, volume, page = year_of(record), record.get("volume"), record.get("page")
+    facts: dict[str, bool | None] = {"journal": journal_agrees(entry, record), "year": None}
+    if entry.year is not None and library_year is not None:
+        facts["year"] = entry.year == library_year
+    facts["volume"] = None
+    if entry.volume and volume:
+        facts["volume"] = leading_number(entry.volume) == leading_number(str(volume))
+    facts["first page"] = None
+    if entry.pages and page:
+        facts["first page"] = expand_pages(entry.pages)[0] == expand_pages(str(page))[0]
+    return facts

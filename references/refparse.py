@@ -29,8 +29,9 @@ _PMID_RE = re.compile(r"\bPMID\s*:?\s*(\d{1,9})", re.IGNORECASE)
 _PMCID_RE = re.compile(r"\bPMC(?:ID)?\s*:?\s*(?:PMC)?(\d{3,9})\b", re.IGNORECASE)
 _URL_RE = re.compile(r"(?:https?://|www\.)[^\s<>\"]+", re.IGNORECASE)
 _NOISE_RE = re.compile(
-    r"\[(?:PMC free article|PubMed|Google Scholar|CrossRef|Ref list|DOI)\]"
-    r"|\b(?:Accessed|Retrieved|Cited|Viewed)(?:\s+on)?\s+[^.]*?\d{4}\.?"
+    r"\[(?:PMC free article|PubMed|Google Scholar|CrossRef|Ref list|DOI)\]|\[cited [^\]]{0,40}\]|\[Preprint\]"
+    r"|\b(?:Accessed|Retrieved|Cited|Viewed)(?:\s+on)?\s+[^.]*?\d{4}(?:,?\s+from\b)?\.?"
+    r"|\bView at (?:Publisher|Google Scholar|Scopus|PubMed|Web of Science|MathSciNet)\b\s*[·|]?"
     r"|\bRetrieved from\b|\bAvailable (?:from|at)\s*:?|\bEpub\b[^.;]*[.;]?|\[Internet\]",
     re.IGNORECASE,
 )
@@ -39,9 +40,11 @@ _QUOTED_RE = re.compile(
     r"|(?:^|(?<=[\s(]))['‘]([^'‘’]{8,}?)[,.]?['’](?=[,.:;]|\s+in\b)"  # Harvard: 'Title', Journal
 )
 _PAREN_YEAR_RE = re.compile(r"\(\s*((?:1[89]|20)\d\d)[a-z]?(?:[,;][^()]{0,30})?\s*\)")
+# "(n.d.)" stands where the year would: it ends the author list of an undated web page.
+_NO_DATE_RE = re.compile(r"\((?:n\.\s?d\.?|no date|nd|undated)\)", re.IGNORECASE)
 _BARE_YEAR_RE = re.compile(r"(?<=[,.])\s+((?:1[89]|20)\d\d)[a-z]?(?=[.,:]\s|[.]?$)")
 _AMA_AUTHORS_RE = re.compile(
-    r"^(?:[A-Z][\w'’\-]+(?:\s(?:[a-z]{1,3}\s)?[A-Z][\w'’\-]+)*\s[A-Z]{1,3}(?:\s[A-Z]{1,3})?"
+    r"^(?:[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’\-]+(?:\s(?:[a-z]{1,3}\s)?[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’\-]+)*\s[A-Z]{1,3}(?:-[A-Z])?(?:\s[A-Z]{1,3}|\s[a-z]{1,3}\s[A-Z]{1,3})?"
     r"(?:,\s*|\s+(?:and|&)\s+)?)+(?:,?\s*et\s+al)?\.\s"
 )
 _SENTENCE_END_RE = re.compile(r"(?<=[.?!])\s+(?=[\"“‘(\[]?[A-Z0-9])")
@@ -64,10 +67,21 @@ _VOL_ISSUE_PAGES_RE = re.compile(
     rf"(?<![\d.])(\d{{1,5}})\s*(?:\(([^)]{{1,20}})\))?\s*[,:]\s*(?:pp?\.?\s*)?({_PAGES})(?![\d(])"
 )
 _JOURNAL_END_RE = re.compile(
-    r"\s*(?:[.,;:]\s*|\s)(?=\d|vol\b|volume\b|pp?\.|no\.|issue\b|art\.|\(\d)|\s*[.,;]\s*$",
+    r"\s*(?:[.,;:]\s*|\s)(?=\d|[A-Z]{1,3}\d{4,}|vol\b|volume\b|pp?\.|no\.|issue\b|art\.|\(\d"
+    r"|published\s+online\b|(?:jan|feb|mar|apr|may|jun|jul|aug|sept?|oct|nov|dec)[a-z]*\.?[\s,])"
+    r"|\s*[.,;]\s*$",
     re.IGNORECASE,
 )
-_INITIALS_RE = re.compile(r"(?:\b[A-Z]\.\s*-?\s*)+$|\s[A-Z]{1,3}$")
+_MLA_FIRST_RE = re.compile(
+    r"^([A-ZÀ-ÖØ-ÞĀ-Ž][\w'’\-]+(?:\s(?:[a-z]{1,3}\s)?[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’\-]+)*),\s*"
+    r"([A-ZÀ-ÖØ-ÞĀ-Ž][\w'’\-]*\.?(?:\s[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’\-]*\.?)*)(?:,\s*|\s*$)"
+)
+_GIVEN_FIRST_RE = re.compile(
+    r"^(?:[A-Z]\.\s?-?)+\s?[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’\-]+(?:\s[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’\-]+)?$"
+)
+_INITIALS_RE = re.compile(
+    r"(?:\b[A-Z]\.\s*-?\s*)+$|\s[A-Z]{1,3}(?:-[A-Z])?(?:\s[a-z]{1,3}\s[A-Z])?$"
+)
 
 
 @dataclass
@@ -89,6 +103,8 @@ class PastedEntry:
     volume: str | None = None
     issue: str | None = None
     pages: str | None = None
+    initials: list[str] | None = None  # each author's given-name initials ("KJ"), "" when unknown
+    accessed: tuple[int, int, int] | None = None  # "Accessed July 31, 2015"
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -155,7 +171,7 @@ def _looks_like_names(text: str) -> bool:
     words = text.split()
     return (
         bool(words)
-        and len(words) <= 40
+        and len(words) <= 150  # reviews list twenty authors and more
         and not _LOWER_RUN_RE.search(
             re.sub(r"\bet al\b|\b(?:van|von|de|der|den|la|le|du|da|dos|del)\b", "", text)
         )
@@ -164,27 +180,58 @@ def _looks_like_names(text: str) -> bool:
 
 def parse_authors(block: str) -> tuple[list[str], bool]:
     """Return the family names (or an organisation) in an author list, and whether it says et al."""
+    families, _, et_al = parse_names(block)
+    return families, et_al
+
+
+def _initials_of(given: str) -> str:
+    """Return the initials of given names: "K. J." and "Karen J." give "KJ", "Yan-hui" "YH"."""
+    return "".join(w[0].upper() for w in re.findall(r"[^\W\d_][\w'’]*", given))
+
+
+def parse_names(block: str) -> tuple[list[str], list[str], bool]:
+    """Return the family names in an author list, each one's initials, and whether it says et al."""
     block = block.strip(" ,;:(")
     et_al = bool(re.search(r"\bet\.?\s*al\b|\.\.\.|…", block))
     block = re.sub(r",?\s*(?:\bet\.?\s*al\b\.?|\.\.\.|…).*$", "", block).strip(" ,;")
     if not block:
-        return [], et_al
-    apa = re.findall(
-        r"([A-Z][\w'’\-]+(?:\s(?:[a-z]{1,3}\s)?[A-Z][\w'’\-]+)*),\s*((?:[A-Z]\.\s*-?\s*)+)",
-        block + " ",
-    )
-    if apa:
-        return [family for family, _ in apa], et_al
+        return [], [], et_al
+    given_first = [p.strip() for p in re.split(r",\s*(?:and\s+)?|\s+and\s+", block) if p.strip()]
+    if all(_GIVEN_FIRST_RE.match(p) for p in given_first):
+        # IEEE and Hindawi: "M. Imanura, A. D. Furlan, and E. L. Irvin"
+        names = [p.rsplit(None, 1) for p in given_first]
+        return [n[-1] for n in names], [_initials_of(n[0]) for n in names], et_al
+    raw = block
     block = block.rstrip(". ")
     parts = [p.strip() for p in re.split(r",\s*|\s+(?:and|&)\s+|;\s*", block) if p.strip()]
     parts = [re.sub(r"^(?:and|&)\s+", "", p) for p in parts]
-    if parts and all(re.search(r"\s[A-Z]{1,3}$", p) for p in parts):
-        return [_INITIALS_RE.sub("", p).strip() for p in parts], et_al  # AMA: "Sherman KJ"
+    if parts and all(
+        re.search(r"\s[A-Z]{1,3}(?:-[A-Z])?(?:\s[a-z]{1,3}\s[A-Z])?$", p) for p in parts
+    ):
+        # AMA: "Sherman KJ"
+        families = [_INITIALS_RE.sub("", p).strip() for p in parts]
+        return families, [p.rsplit(None, 1)[-1] for p in parts], et_al
+    mla = _MLA_FIRST_RE.match(raw)
+    if mla and re.search(r"[a-z]{2}", mla.group(2)):
+        # MLA / Chicago: "Furlan, Andrea D., M. Giraldo, and M. Imamura" - first inverted,
+        # the rest given name first.
+        rest = [p for p in re.split(r",\s*(?:and\s+)?|\s+and\s+", raw[mla.end() :]) if p]
+        names = [p.strip().rsplit(None, 1) for p in rest if p.strip()]
+        families = [mla.group(1), *[n[-1] for n in names]]
+        initials = [_initials_of(mla.group(2)), *[_initials_of(" ".join(n[:-1])) for n in names]]
+        return families, initials, et_al
+    apa = re.findall(
+        r"([A-ZÀ-ÖØ-ÞĀ-Ž][\w'’\-]+(?:\s(?:[a-z]{1,3}\s)?[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’\-]+)*),\s*((?:[A-Z]\.\s*-?\s*)+)",
+        raw + " ",
+    )
+    if apa:
+        return [family for family, _ in apa], [_initials_of(g) for _, g in apa], et_al
     if len(parts) >= 2 and len(parts[0].split()) <= 3 and "," in block:
         # MLA / Chicago: "Elliott, Rex, and Brendan Burkett" - first inverted, the rest not.
         rest = [p for p in parts[2:] if p]
-        return [parts[0], *[p.split()[-1] for p in rest]], et_al
-    return [block], et_al  # an organisation
+        initials = [_initials_of(parts[1]), *[_initials_of(" ".join(p.split()[:-1])) for p in rest]]
+        return [parts[0], *[p.split()[-1] for p in rest]], initials, et_al
+    return [block], [""], et_al  # an organisation
 
 
 def _read_source(entry: PastedEntry, source: str) -> None:
@@ -230,10 +277,64 @@ def _read_source(entry: PastedEntry, source: str) -> None:
         entry.year = int(years[0])
 
 
+_MONTHS = {
+    m: n
+    for n, names in enumerate(
+        (
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ),
+        1,
+    )
+    for m in names
+}
+_MONTH = r"([A-Za-z]{3,9})\.?"
+_ACCESSED_RE = re.compile(
+    r"\b(?:accessed|retrieved|cited|viewed)(?:\s+on)?\s*:?\s*"
+    rf"(?:{_MONTH}\s+(\d{{1,2}}),?\s+(\d{{4}})|(\d{{1,2}})\s+{_MONTH}\s+(\d{{4}})"
+    r"|(\d{4})-(\d\d)-(\d\d)|(\d{4})\s+" + _MONTH + r"\s+(\d{1,2}))",
+    re.IGNORECASE,
+)
+
+
+def read_accessed(text: str) -> tuple[int, int, int] | None:
+    """Return the access date a web citation gives ("Accessed July 31, 2015"), if it names one."""
+    m = _ACCESSED_RE.search(text)
+    if not m:
+        return None
+    g = m.groups()
+    if g[0]:
+        month, day, year = _MONTHS.get(g[0].lower()), int(g[1]), int(g[2])
+    elif g[3]:
+        month, day, year = _MONTHS.get(g[4].lower()), int(g[3]), int(g[5])
+    elif g[6]:
+        month, day, year = int(g[7]), int(g[8]), int(g[6])
+    else:
+        month, day, year = _MONTHS.get(g[10].lower()), int(g[11]), int(g[9])
+    if not month or not 1 <= month <= 12 or not 1 <= day <= 31:
+        return None  # "Date retrieved 1/10/2021": day and month order unknown, so not read
+    return year, month, day
+
+
+def _year_of(match: re.Match[str]) -> int | None:
+    return int(match.group(1)) if match.groups() else None
+
+
 def parse_entry(text: str, number: str | None = None) -> PastedEntry:
     """Read one pasted entry into its parts, best effort."""
     entry = PastedEntry(text=text, number=number, clean=clean_text(text))
     rest = entry.clean
+    entry.accessed = read_accessed(rest)
     entry.doi, rest = _take_doi(rest)
     m, rest = _take(_PMID_RE, rest)
     entry.pmid = normalise_pmid(m.group(1)) if m else None
@@ -244,17 +345,17 @@ def parse_entry(text: str, number: str | None = None) -> PastedEntry:
     rest = re.sub(r"\s+", " ", _NOISE_RE.sub(" ", rest)).strip(" ;,")
 
     quoted = _QUOTED_RE.search(rest)
-    year = _PAREN_YEAR_RE.search(rest) or _BARE_YEAR_RE.search(rest)
+    year = _PAREN_YEAR_RE.search(rest) or _BARE_YEAR_RE.search(rest) or _NO_DATE_RE.search(rest)
     authors, title, source = "", "", ""
     quoted_title = (quoted.group(1) or quoted.group(2)) if quoted else ""
     if quoted and len(quoted_title.split()) >= 2:
         authors = _PAREN_YEAR_RE.sub("", _BARE_YEAR_RE.sub("", rest[: quoted.start()]))
         title, source = quoted_title, rest[quoted.end() :]
         if year and year.start() < quoted.start():
-            entry.year = int(year.group(1))
+            entry.year = _year_of(year)
     elif year and _looks_like_names(rest[: year.start()]) and year.start() > 0:
         # APA, Harvard, Chicago author-date: "Authors (2013). Title. Journal, ..."
-        entry.year = int(year.group(1))
+        entry.year = _year_of(year)
         authors = rest[: year.start()]
         title, source = _first_sentence(rest[year.end() :].lstrip(" .,:)"))
     elif ama := _AMA_AUTHORS_RE.match(rest):
@@ -271,7 +372,9 @@ def parse_entry(text: str, number: str | None = None) -> PastedEntry:
             title, source = _first_sentence(org.group(2))
         else:
             title, source = head, tail
-    entry.authors, entry.et_al = parse_authors(authors) if authors else ([], False)
+    entry.authors, entry.initials, entry.et_al = (
+        parse_names(authors) if authors else ([], [], False)
+    )
     title = title.strip(" .,;")
     entry.title = title or None
     _read_source(entry, source)

@@ -11,7 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from references.identifiers import expand_page_range, normalise_doi
+from references.identifiers import (
+    expand_page_range,
+    normalise_doi,
+    normalise_pmcid,
+    normalise_pmid,
+)
 from references.record import Failure, ReadResult, Record
 
 FORMAT = "ris"
@@ -215,6 +220,11 @@ def _record(tags: list[tuple[str, str]]) -> Record:
     # PubMed exports (EndNote's, Zotero's) put the PMID in AN.
     if accession.isdigit() and any(w in source for w in ("pubmed", "medline", "nlm")):
         record["PMID"] = accession
+        # Read as the PMID, AN and DB are not also an archive and its location.
+        if record.get("archive_location") == accession:
+            del record["archive_location"]
+            if str(record.get("archive", "")).lower() in ("pubmed", "medline", "nlm"):
+                del record["archive"]
     if pmcid := next((v for v in values.get("C2", []) if re.fullmatch(r"PMC\d+", v)), None):
         record["PMCID"] = pmcid
     types = values.get("M3", []) + values.get("PT", [])
@@ -309,8 +319,10 @@ def _write_record(record: Record) -> str:
         lines.append(
             ("Y2", "/".join([str(accessed[0])] + [f"{int(p):02d}" for p in accessed[1:3]]))
         )
+    pubmed = _pubmed_lines(record)
+    taken = {tag for tag, _ in pubmed}  # a PMID takes DB and AN (see _pubmed_lines)
     for tag, variable in SIMPLE.items():
-        if tag != "ID" and record.get(variable):
+        if tag != "ID" and tag not in taken and record.get(variable):
             lines.append((tag, _one_line(record[variable])))
     if record.get("page"):
         start, _, end = str(record["page"]).partition("-")
@@ -320,6 +332,7 @@ def _write_record(record: Record) -> str:
     for tag, variable in (("DO", "DOI"), ("UR", "URL"), ("SN", "ISSN"), ("SN", "ISBN")):
         if record.get(variable):
             lines.append((tag, str(record[variable])))
+    lines.extend(pubmed)
     for paragraph in str(record.get("abstract") or "").split("\n"):
         if paragraph.strip():
             lines.append(("AB", paragraph.strip()))
@@ -330,6 +343,21 @@ def _write_record(record: Record) -> str:
     lines.extend(("M3", _one_line(t)) for t in record.get("publication-types") or [])
     lines.append(("ER", ""))
     return "".join(f"{tag}  - {value}".rstrip() + "\n" for tag, value in lines) + "\n"
+
+
+def _pubmed_lines(record: Record) -> list[tuple[str, str]]:
+    """Return the PMID and PMCID where EndNote and Zotero read them back.
+
+    EndNote files a PubMed record's PMID as its accession number (AN) from the database (DB)
+    PubMed, and the PMCID in Custom 2 (C2); Zotero imports DB and AN as Archive and Loc. in
+    Archive, and this library's reader takes AN as the PMID when DB names PubMed.
+    """
+    lines: list[tuple[str, str]] = []
+    if pmid := normalise_pmid(record.get("PMID")):
+        lines += [("DB", "PubMed"), ("AN", pmid)]
+    if pmcid := normalise_pmcid(str(record.get("PMCID") or "")):
+        lines.append(("C2", pmcid))
+    return lines
 
 
 def _one_line(value: object) -> str:

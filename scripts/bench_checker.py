@@ -2,7 +2,10 @@
 
 The pasted list mixes AMA, APA, Harvard and MLA entries rendered from library records with
 deliberate faults (a misspelt author, a wrong year, a missing subtitle, a wrong first page, an
-abbreviated journal), a few carrying their DOI, and entries that are not in the library.
+abbreviated journal), a few carrying their DOI, entries that are not in the library, and near
+misses that must never be matched: another paper by the same first author in the same year, the
+journal report of a Cochrane review in the library, and the protocol paper of a trial in the
+library. "wrong matches" counts entries matched to a record they are not.
 ``find_candidates`` stands in for the knowledge base's index: a DOI table, then an inverted index
 over title words (no scan of the library per entry). Target: <= 5 s for 100 entries against
 100,000 references.
@@ -149,13 +152,56 @@ def _render(record: dict[str, Any], style: str, fault: str) -> str:
     return f'{names}. "{title}." {journal}, vol. {volume}, no. {issue}, {year}, pp. {page}.{doi}'
 
 
+NEAR_MISSES = ("same-author-year", "journal-report", "protocol")
+COCHRANE = "Cochrane Database of Systematic Reviews"
+
+
+def near_miss(record: dict[str, Any], kind: str, stranger: dict[str, Any]) -> dict[str, Any]:
+    """Return another paper that resembles a library record: it must never be matched to it.
+
+    same-author-year: another paper by the same first author in the same year;
+    journal-report: the journal report of a Cochrane review (same title and authors, another
+    journal, year, volume and pages); protocol: the protocol paper of a trial in the library.
+    """
+    year = record["issued"]["date-parts"][0][0]
+    if kind == "same-author-year":
+        return {
+            **stranger,
+            "author": [record["author"][0], *stranger["author"][1:]],
+            "issued": {"date-parts": [[year]]},
+            "volume": "7",
+            "issue": "2",
+            "page": "101-109",
+        }
+    if kind == "journal-report":
+        return {
+            **record,
+            "container-title": "Spine",
+            "issued": {"date-parts": [[year - 3]]},
+            "volume": "34",
+            "issue": "16",
+            "page": "1669-1684",
+        }
+    return {
+        **record,
+        "title": f"{record['title']}: protocol for a randomized controlled trial",
+        "container-title": "Trials",
+        "issued": {"date-parts": [[year - 2]]},
+        "volume": "12",
+        "issue": "1",
+        "page": "158-166",
+    }
+
+
 def pasted_list(
     records: list[dict[str, Any]], entries: int, seed: int = 3
-) -> tuple[str, list[str | None]]:
-    """Return a numbered pasted list and the key each entry should match (None: not in library)."""
+) -> tuple[str, list[str | None], list[str | None]]:
+    """Return a numbered pasted list, the key each entry should match (None: not in library),
+    and which entries are near misses (their kind, else None)."""
     rng = random.Random(seed)
     strangers = synthetic_records(entries, seed=seed + 1000)
-    lines, expected = [], []
+    cochrane = [r for r in records if r.get("container-title") == COCHRANE]
+    lines, expected, misses = [], [], []
     faults = ["none", "author", "year", "subtitle", "page", "journal", "doi"]
     styles = ["ama", "apa", "harvard", "mla"]
     for n in range(entries):
@@ -163,11 +209,31 @@ def pasted_list(
             stranger = dict(strangers[n], volume="1", issue="1", page="1-9")
             lines.append(_render(stranger, styles[n % 4], "none"))
             expected.append(None)
+            misses.append(None)
+            continue
+        if n % 10 == 2:  # one in ten resembles a library record but is another paper
+            kind = NEAR_MISSES[(n // 10) % len(NEAR_MISSES)]
+            original = rng.choice(cochrane if kind == "journal-report" and cochrane else records)
+            lines.append(_render(near_miss(original, kind, strangers[n]), styles[n % 4], "none"))
+            expected.append(None)
+            misses.append(kind)
             continue
         record = rng.choice(records)
         lines.append(_render(record, styles[n % 4], faults[n % len(faults)]))
         expected.append(record["id"])
-    return "References\n" + "\n".join(f"{n}. {line}" for n, line in enumerate(lines, 1)), expected
+        misses.append(None)
+    text = "References\n" + "\n".join(f"{n}. {line}" for n, line in enumerate(lines, 1))
+    return text, expected, misses
+
+
+def near_miss_counts(report: Any, misses: list[str | None]) -> dict[str, int]:
+    """Return how many near misses there were and how many of them were (wrongly) matched."""
+    listed = [(e.status, kind) for e, kind in zip(report.entries, misses) if kind]
+    return {
+        "near_misses": len(listed),
+        "near_misses_matched": sum(1 for status, _ in listed if status == "matched"),
+        "near_misses_possible": sum(1 for status, _ in listed if status == "possible"),
+    }
 
 
 def judge(report: Any, expected: list[str | None]) -> tuple[int, int]:
@@ -205,12 +271,14 @@ def main() -> None:
             page=f"{first}-{first + rng.randint(3, 20)}",
             DOI=f"10.5555/bench.{i}",
         )
+        if i % 200 == 0:  # some Cochrane reviews, whose journal reports are near misses
+            record.update({"container-title": COCHRANE, "page": f"CD{i:06d}"})
     generated = time.perf_counter() - started
     started = time.perf_counter()
     index = TitleIndex(records)
     indexed = time.perf_counter() - started
 
-    text, expected = pasted_list(records, args.entries)
+    text, expected, misses = pasted_list(records, args.entries)
     started = time.perf_counter()
     report = check_references(text, index.find_candidates, style="apa")
     seconds = time.perf_counter() - started
@@ -234,12 +302,16 @@ def main() -> None:
         "not_found": counts["not-found"],
         "correct": correct,
         "wrong_matches": wrong_matches,
+        **near_miss_counts(report, misses),
         "generate_seconds": round(generated, 2),
         "index_seconds": round(indexed, 2),
+        "load": round(os.getloadavg()[0], 2),
     }
     print(
         f"{args.entries} pasted entries against {args.size:,} references: {seconds:.2f} s "
-        f"(warm {warm:.2f} s); {counts}; {correct} right, {wrong_matches} wrong matches"
+        f"(warm {warm:.2f} s); {counts}; {correct} right, wrong matches: {wrong_matches} "
+        f"({result['near_misses']} near misses, {result['near_misses_matched']} matched); "
+        f"load {os.getloadavg()[0]:.2f}"
     )
     print(json.dumps(result))
 
@@ -268,7 +340,7 @@ def main_store(folder: Path, entries: int) -> None:
         rebuilt = kb_index.ensure_current(store, session)
         kb_index.view(store, session)
         opened = time.perf_counter() - started
-        text, expected = pasted_list(records, entries)
+        text, expected, misses = pasted_list(records, entries)
         started = time.perf_counter()
         report = checking.check(store, session, text)
         seconds = time.perf_counter() - started
@@ -301,6 +373,7 @@ def main_store(folder: Path, entries: int) -> None:
                 "not_found": counts["not-found"],
                 "correct": correct,
                 "wrong_matches": wrong,
+                **near_miss_counts(report, misses),
                 "load": round(os.getloadavg()[0], 2),
             }
         )

@@ -168,7 +168,7 @@ def test_bad_input_gets_the_one_error_shape(client, url, status, word):
     "url, status, hint",
     [
         pytest.param("/conditions/no-such-thing", 404, "Search the library", id="404"),
-        pytest.param("/conditions?colour=red", 400, "names the value", id="400"),
+        pytest.param("/conditions/tmj-tmd?design=anecdote", 400, "names the value", id="400"),
         pytest.param(
             "/references/nobody2099nothing.bib", 404, "Search the library", id="404-download"
         ),
@@ -179,6 +179,72 @@ def test_html_errors_say_what_to_do_next(client, url, status, hint):
     assert response.status_code == status
     assert response.mimetype == "text/html"
     assert hint in response.get_data(as_text=True)
+
+
+SHARED = (
+    "utm_source=newsletter&utm_medium=email&fbclid=abc&gclid=x1&mc_cid=9&msclkid=m&zzcolour=red"
+)
+
+
+@pytest.mark.parametrize("url, text", PAGES)
+def test_a_shared_link_with_tracking_and_unknown_parameters_opens(client, url, text):
+    """A newsletter's or a social post's link opens the page, and no link repeats the tags."""
+    response = client.get(url + ("&" if "?" in url else "?") + SHARED)
+    assert response.status_code == 200, response.data[:500]
+    html = response.get_data(as_text=True)
+    assert text in html
+    for name in ("utm_", "fbclid", "gclid", "mc_cid", "msclkid", "zzcolour"):
+        assert name not in html, name
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/conditions?utm_source=newsletter&fbclid=abc",
+        "/api/conditions/tmj-tmd?design=rct&gclid=x&utm_campaign=spring",
+        "/api/search?q=neck&mc_eid=1&msclkid=2",
+        "/api/references/sherman2009randomized?fbclid=abc",
+        "/api/cite?keys=sherman2009randomized&utm_source=x",
+        "/references/sherman2009randomized.bib?utm_source=x",
+        "/search/export?q=neck&format=ris&fbclid=abc",
+    ],
+)
+def test_tracking_parameters_are_ignored_by_the_api_and_downloads(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, response.data[:500]
+
+
+def test_the_api_names_every_unknown_parameter(client):
+    response = client.get("/api/conditions?colour=red&utm_source=x&size=big")
+    assert response.status_code == 400
+    error = response.json["error"]
+    assert "'colour'" in error and "'size'" in error and "utm_source" not in error
+    search = client.get("/api/search?q=neck&colour=red&sise=3&fbclid=1")
+    assert search.status_code == 400
+    assert "'colour'" in search.json["error"] and "'sise'" in search.json["error"]
+    assert client.get("/references/sherman2009randomized.bib?colour=red").status_code == 400
+
+
+def test_a_page_past_the_end_goes_to_the_last_page(client):
+    last = client.get("/api/search?q=massage&sort=newest").json["pages"]
+    assert last > 1
+    response = client.get("/search?q=massage&sort=newest&page=99&utm_source=x")
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    assert "q=massage" in location and "sort=newest" in location and f"page={last}" in location
+    assert "utm_source" not in location
+    final = client.get(location).get_data(as_text=True)
+    assert f"page {last} of {last}" in final
+    filtered = client.get("/search?q=massage&design=rct&page=99")
+    assert filtered.status_code == 302 and "design=rct" in filtered.headers["Location"]
+    huge = client.get("/search?q=massage&sort=newest&page=99999999999")
+    assert huge.status_code == 302 and f"page={last}" in huge.headers["Location"]
+    nothing = client.get("/search?q=zzzzqqqq&page=2")
+    assert nothing.status_code == 302 and "page=" not in nothing.headers["Location"]
+    api = client.get("/api/search?q=massage&page=99")
+    assert api.status_code == 404
+    assert api.json["status"] == 404 and "page 99" in api.json["error"]
+    assert client.get(f"/api/search?q=massage&page={last}").status_code == 200
 
 
 def test_unknown_style_suggests_close_styles(client):
@@ -298,3 +364,62 @@ def test_the_app_warms_the_index_and_the_default_bibliographies_at_start(setting
     assert len(cite._default.cache) > 55  # every reference and every condition's list, in APA
     _, columns = index._searcher_columns[settings.index_dir]
     assert set(index.FIELD_BOOSTS) <= set(columns.lengths)
+
+
+def test_sorting_by_year_or_design_sorts_studies_with_the_pages_apart(client):
+    for sort in ("newest", "oldest", "level"):
+        data = client.get(f"/api/search?q=massage&sort={sort}&per_page=100").json
+        assert data["hits"] and {h["kind"] for h in data["hits"]} == {"reference"}, sort
+        assert {t["kind"] for t in data["topics"]} == {"condition", "modality"}, sort
+        assert data["total"] == len(data["hits"])
+    years = [h["year"] for h in client.get("/api/search?q=massage&sort=newest").json["hits"]]
+    assert years == sorted(years, reverse=True)
+    assert client.get("/api/search?q=massage&sort=newest&page=2").json["topics"] == []
+    mixed = client.get("/api/search?q=massage").json
+    assert mixed["topics"] == [] and "modality" in {h["kind"] for h in mixed["hits"]}
+    html = client.get("/search?q=massage&sort=newest").get_data(as_text=True)
+    pages, hits = html.split('id="topics-heading"')[1].split('<ol class="hits"')
+    assert "/conditions/cancer-symptoms" in pages and "/modalities/swedish" in pages
+    assert '<li class="hit hit-reference">' in hits and "hit-condition" not in hits
+    total = client.get("/api/search?q=massage&sort=newest").json["total"]
+    assert f"{total} studies, page 1 of" in html
+
+
+def test_the_year_control_filters_and_keeps_the_search(client):
+    html = client.get("/search?q=massage&design=rct").get_data(as_text=True)
+    assert (
+        '<label for="year-from">' in html
+        and 'id="year-from" type="number" name="year_from"' in html
+    )
+    assert '<label for="year-to">' in html and 'name="year_to"' in html
+    form = html.split('<form class="years"')[1].split("</form>")[0]
+    assert 'name="q" value="massage"' in form and 'name="design" value="rct"' in form
+    data = client.get("/api/search?q=massage&year_from=2010&year_to=2015&per_page=100").json
+    assert data["hits"] and all(2010 <= h["year"] <= 2015 for h in data["hits"])
+    chosen = client.get("/search?q=massage&year_from=2010&year_to=2015").get_data(as_text=True)
+    assert 'value="2010"' in chosen and 'value="2015"' in chosen and "(1 chosen)" in chosen
+    assert 'class="clear-years" href="/search?q=massage"' in chosen
+    # Typed the wrong way round in the form, the range is read the right way round.
+    swapped = client.get("/search?q=massage&year_from=2015&year_to=2010")
+    assert swapped.status_code == 200 and 'value="2010"' in swapped.get_data(as_text=True)
+    assert client.get("/api/search?q=massage&year_from=2015&year_to=2010").status_code == 400
+
+
+def test_finding_badges_say_which_condition_they_are_about(client):
+    data = client.get("/api/search?q=whiplash").json
+    guideline = next(h for h in data["hits"] if h["key"] == "bussieres2016treatment")
+    pairs = [(e["condition"], e["finding"]) for e in guideline["evidence"]]
+    # The asked-about condition comes first; the neck-pain support is named as such.
+    assert pairs == [("whiplash", "insufficient"), ("chronic-neck-pain", "supports")]
+    neck = guideline["evidence"][1]["condition_name"]
+    html = client.get("/search?q=whiplash").get_data(as_text=True)
+    assert f"supports — {neck}</span>" in html
+    assert f"insufficient — {guideline['evidence'][0]['condition_name']}</span>" in html
+    filtered = client.get("/api/search?q=neck&condition=chronic-neck-pain").json["hits"]
+    assert all(h["evidence"][0]["condition"] == "chronic-neck-pain" for h in filtered)
+
+
+def test_the_home_page_is_not_titled_search(client):
+    html = client.get("/").get_data(as_text=True)
+    title = html.split("<title>")[1].split("</title>")[0]
+    assert not title.startswith("Search") and "massage" in title.lower()

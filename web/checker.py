@@ -10,11 +10,13 @@ from typing import Any
 from flask import Blueprint, Flask, Response, request
 
 from kb import checking, evidence
+from references import bibdoc
 from references.checker import PasteTooLarge
+from references.refreprint import reprint
 from web import store
 from web.citations import style_options
 from web.params import Params, style_named
-from web.responses import PageError, respond
+from web.responses import PageError, respond, wants_json
 
 STATUS_LABELS = {
     "matched": "matched",
@@ -24,8 +26,14 @@ STATUS_LABELS = {
 }
 
 
-def _submitted() -> tuple[str, str]:
-    """Return the pasted text and the style name from a form or a JSON body."""
+def _submitted(api: bool = False) -> tuple[str, str]:
+    """Return the pasted text and the style name from a form, a JSON or a plain-text body."""
+    if api and (request.mimetype == "text/plain" or _raw_text_post()):
+        # `curl --data-binary @refs.txt` (sent as a form without fields) or text/plain: the
+        # body is the list; the style comes from ?style=.
+        Params(request.args, ("style",))
+        return request.get_data(as_text=True), request.args.get("style", "")
+    Params(request.args, ())
     if request.is_json:
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
@@ -39,6 +47,14 @@ def _submitted() -> tuple[str, str]:
         return text, style
     Params(request.form, ("text", "style"))
     return request.form.get("text", ""), request.form.get("style", "")
+
+
+def _raw_text_post() -> bool:
+    """Return whether a form-encoded body is really plain text (no field called text)."""
+    if request.mimetype != "application/x-www-form-urlencoded":
+        return False
+    body = request.get_data(cache=True)  # read first: the form is then parsed from the cache
+    return bool(body) and "text" not in request.form
 
 
 def _entries(report_json: dict[str, Any]) -> list[dict[str, Any]]:
@@ -55,7 +71,9 @@ def _entries(report_json: dict[str, Any]) -> list[dict[str, Any]]:
         entry["status_label"] = STATUS_LABELS[shown]
         entry["library"] = records.get(entry["key"] or "")
         entry["candidate_records"] = [
-            records[c["key"]] for c in entry["candidates"][:3] if c["key"] in records
+            {**records[c["key"]], "agrees": c["agrees"], "differs": c["differs"]}
+            for c in entry["candidates"][:3]
+            if c["key"] in records
         ]
     return entries
 
@@ -70,9 +88,8 @@ def check_form() -> Response | tuple[str, int]:
     return _check("check/form.html")
 
 
-def _check(template: str) -> Response | tuple[str, int]:
-    Params(request.args, ())
-    text, style_name = _submitted()
+def _check(template: str, api: bool = False) -> Response | tuple[str, int]:
+    text, style_name = _submitted(api)
     style = style_named(style_name)
     if not text.strip():
         raise PageError(400, "paste at least one reference to check")
@@ -81,6 +98,10 @@ def _check(template: str) -> Response | tuple[str, int]:
     except PasteTooLarge as error:
         raise PageError(413, str(error)) from error
     report_json = report.as_json()
+    if not wants_json():
+        # The same list with italics, for the page and the rich copy (citations are cached).
+        rich = reprint([(c.status, c.entry, c.record) for c in report.entries], style.name, "html")
+        report_json["formatted_html"] = [bibdoc.safe_entry(e) for e in rich.splitlines()]
     report_json["entries"] = _entries(report_json)
     data = {
         "style": style.name,
@@ -93,8 +114,8 @@ def _check(template: str) -> Response | tuple[str, int]:
 
 
 def check_api() -> Response | tuple[str, int]:
-    """Check a pasted list sent as JSON or a form, and return the report."""
-    return _check("check/form.html")
+    """Check a pasted list sent as JSON, a form or plain text, and return the report."""
+    return _check("check/form.html", api=True)
 
 
 def init_app(app: Flask) -> None:

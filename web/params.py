@@ -1,4 +1,11 @@
-"""Read a request's parameters strictly: unknown names and bad values are a 400 with the reason."""
+"""Read a request's parameters: bad values are a 400 with the reason; unknown names depend.
+
+A shared link picks up names a page never asked for (``utm_source`` from a newsletter,
+``fbclid`` from a social post): tracking names are dropped everywhere, and an HTML page drops
+any other name it does not know, so the link still opens. The JSON API and the downloads stay
+strict about the rest, answering 400 with every unknown name, because a program that sends a
+misspelt name wants to hear so. Dropped names never reach a link the page builds.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +14,66 @@ from collections.abc import Collection, Iterable
 from werkzeug.datastructures import MultiDict
 
 from references.styles import StyleInfo, UnknownStyleError, resolve_style
-from web.responses import PageError
+from web.responses import PageError, wants_json
 
 DEFAULT_STYLE = "apa"
+
+# Click and campaign identifiers that sites, mailers and ad networks append to shared links.
+TRACKING_PREFIXES = ("utm_", "mc_", "_hs", "oly_")
+TRACKING_NAMES = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "gclsrc",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "twclid",
+        "ttclid",
+        "igshid",
+        "li_fat_id",
+        "mkt_tok",
+        "vero_id",
+        "_ga",
+        "_gl",
+    }
+)
+
+
+def is_tracking(name: str) -> bool:
+    """Tell whether a parameter name is a tracking or campaign tag, not a request."""
+    folded = name.lower()
+    return folded in TRACKING_NAMES or folded.startswith(TRACKING_PREFIXES)
+
+
+def known_args(
+    args: MultiDict[str, str], allowed: Iterable[str], strict: bool | None = None
+) -> MultiDict[str, str]:
+    """Return the arguments a view takes; drop tracking names, and others unless strict.
+
+    Strict (the default under /api/) answers 400 naming every unknown name that is not tracking.
+    """
+    allowed = tuple(allowed)
+    strict = wants_json() if strict is None else strict
+    unknown = [n for n in dict.fromkeys(args) if n not in allowed and not is_tracking(n)]
+    if unknown and strict:
+        takes = ", ".join(allowed) if allowed else "no parameters"
+        names = ", ".join(repr(n) for n in unknown)
+        noun = "parameter" if len(unknown) == 1 else "parameters"
+        raise PageError(400, f"unknown {noun} {names}; this address takes {takes}")
+    return MultiDict([(k, v) for k, v in args.items(multi=True) if k in allowed])
 
 
 class Params:
     """The parameters of one request, checked against the names a view accepts."""
 
-    def __init__(self, args: MultiDict[str, str], allowed: Iterable[str]):
-        self.args = args
+    def __init__(
+        self, args: MultiDict[str, str], allowed: Iterable[str], strict: bool | None = None
+    ):
         self.allowed = tuple(allowed)
-        unknown = [name for name in args if name not in self.allowed]
-        if unknown:
-            takes = ", ".join(self.allowed) if self.allowed else "no parameters"
-            raise PageError(400, f"unknown parameter {unknown[0]!r}; this page takes {takes}")
+        self.args = known_args(args, self.allowed, strict)
 
     def text(self, name: str, default: str = "") -> str:
         """Return one parameter's value, stripped."""

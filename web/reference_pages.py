@@ -44,7 +44,7 @@ def export(key: str, ext: str) -> Response | tuple[str, int]:
     """Send one reference as a BibTeX, RIS or CSL-JSON file."""
     if not _held(key) and _held(f"{key}.{ext}"):
         return reference(f"{key}.{ext}")  # a key that itself ends in ".bib", ".ris" or ".json"
-    Params(request.args, ())
+    Params(request.args, (), strict=True)
     fmt, media_type = EXPORTS[ext]
     citation = formatted([key], style_named(""), fmt)
     return attachment(citation.text, f"{key.replace('/', '-')}.{ext}", media_type)

@@ -122,6 +122,21 @@ def marked(snippet: str | None) -> Markup:
     )
 
 
+def plural(noun: str) -> str:
+    """Return the plural of an English noun phrase's last word ("level 1-2 study" -> "...ies")."""
+    if re.search(r"[^aeiou]y$", noun):
+        return noun[:-1] + "ies"
+    if re.search(r"(s|x|z|ch|sh)$", noun):
+        return noun + "es"
+    return noun + "s"
+
+
+def counted(number: int, noun: str, many: str | None = None) -> str:
+    """Return a count with its noun picked by the number: "1 study", "1,000 studies"."""
+    word = noun if number == 1 else (many or plural(noun))
+    return f"{number:,} {word}"
+
+
 def _labels() -> dict[str, Any]:
     return {"design_labels": grading.DESIGN_LABELS, "finding_labels": grading.FINDING_LABELS}
 
@@ -129,6 +144,7 @@ def _labels() -> dict[str, Any]:
 def init_app(app: Flask) -> None:
     """Register the error handlers, the security headers and the template helpers."""
     app.add_template_filter(marked)
+    app.add_template_filter(counted)
     app.context_processor(_labels)
     app.register_error_handler(PageError, _page_error)
     app.register_error_handler(HTTPException, _http_error)

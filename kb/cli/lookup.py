@@ -150,8 +150,10 @@ def styles(ctx: click.Context, word: str) -> None:
 def check_refs(ctx: click.Context, source, style: str, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     """Check a pasted reference list against the library, and reprint it in a style.
 
-    Each entry is matched, possible (with candidates) or not in the library; a matched
-    entry lists every difference from the library's record.
+    Each entry is matched (a DOI or PMID agrees, or title, first author and two of journal,
+    year, volume and first page), possible (candidates, what agrees and what does not) or not
+    in the library. A matched entry lists every difference from the library's record; only
+    matched entries are replaced in the reprint, the rest stay as written, marked.
 
     \b
     Example:
@@ -194,6 +196,10 @@ def check_refs(ctx: click.Context, source, style: str, as_json: bool) -> None:  
         if status == "possible":
             names = ", ".join(f"{c['key']} ({c['score']:.0f})" for c in entry["candidates"][:3])
             click.echo(f"     candidates: {names}")
+        if entry.get("hint"):
+            click.echo(f"     {entry['hint']}")
+    if document.get("limited") or document.get("skipped"):
+        click.echo(document["message"], err=True)  # what was left out, on standard error
     click.echo("")
     formatted = document["formatted"]
     click.echo(formatted, nl=not formatted.endswith("\n"))

@@ -126,21 +126,78 @@ def axe_source() -> str:
     )
 
 
-def serious_violations(page: Any) -> list[dict[str, Any]]:
-    """Run axe on the current page; return serious/critical violations as rule, impact, nodes."""
+# WCAG 2.0, 2.1 and 2.2 at levels A and AA (2.2 adds target size, among others).
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+# Landmarks each page has once, or with names that tell them apart (best-practice rules of axe).
+LANDMARK_RULES = [
+    "landmark-unique",
+    "landmark-one-main",
+    "landmark-no-duplicate-main",
+    "landmark-no-duplicate-banner",
+    "landmark-no-duplicate-contentinfo",
+]
+
+
+def axe_violations(page: Any, run_only: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Run axe on the current page (WCAG 2.2 A and AA rules); return every violation."""
     # Evaluated as a script, not a <script> tag: the page's CSP forbids inline scripts.
-    page.evaluate(axe_source())
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(axe_source())
+    options = {"runOnly": run_only or {"type": "tag", "values": WCAG_TAGS}}
+    result = page.evaluate(
+        "async (options) => await axe.run(document, {...options, resultTypes: ['violations']})",
+        options,
+    )
     return [
         {
             "id": v["id"],
             "impact": v["impact"],
             "help": v["help"],
+            "count": len(v["nodes"]),
             "nodes": [n["target"] for n in v["nodes"][:5]],
         }
         for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
     ]
+
+
+# Every landmark of the page as "role: name"; a role may repeat only under different names.
+LANDMARKS_JS = """() => {
+  const name = (e) => e.getAttribute('aria-label') || (e.getAttribute('aria-labelledby') || '')
+    .split(' ').map((id) => (document.getElementById(id) || {}).textContent || '').join(' ').trim();
+  const inSection = (e) => e.parentElement.closest('main, article, aside, nav, section');
+  const role = (e) => {
+    const tag = e.tagName.toLowerCase();
+    if (e.getAttribute('role')) return e.getAttribute('role');
+    if (tag === 'header') return inSection(e) ? null : 'banner';
+    if (tag === 'footer') return inSection(e) ? null : 'contentinfo';
+    if (tag === 'section' || tag === 'form') return name(e) ? (tag === 'form' ? 'form' : 'region') : null;
+    return {main: 'main', nav: 'navigation', aside: 'complementary'}[tag] || null;
+  };
+  const found = [];
+  document.querySelectorAll('header, footer, main, nav, aside, section, form, [role]').forEach((e) => {
+    const r = role(e);
+    if (['banner', 'contentinfo', 'main', 'navigation', 'complementary', 'region', 'search',
+         'form'].includes(r)) found.push(r + ': ' + name(e));
+  });
+  return found;
+}"""
+
+
+def duplicate_landmarks(page: Any) -> list[str]:
+    """Return the landmarks that share a role and a name with another on the page."""
+    seen = page.evaluate(LANDMARKS_JS)
+    return sorted({mark for mark in seen if seen.count(mark) > 1})
+
+
+def serious_violations(page: Any) -> list[dict[str, Any]]:
+    """Return the serious and critical WCAG 2.2 violations, and any landmark that repeats."""
+    wcag = [v for v in axe_violations(page) if v["impact"] in ("serious", "critical")]
+    landmarks = axe_violations(page, {"type": "rule", "values": LANDMARK_RULES})
+    repeated = [
+        {"id": "landmark-repeated", "impact": "serious", "help": mark, "nodes": []}
+        for mark in duplicate_landmarks(page)
+    ]
+    return wcag + landmarks + repeated
 
 
 @pytest.fixture
@@ -152,3 +209,20 @@ def assert_accessible() -> Callable[[Any], None]:
         assert not violations, f"{page.url}: {violations}"
 
     return check
+
+
+@pytest.fixture
+def axe() -> Callable[..., list[dict[str, Any]]]:
+    """Return a function that runs axe on a page: WCAG 2.2 A and AA rules, or the rules given."""
+    return axe_violations
+
+
+@pytest.fixture
+def landmark_rules() -> list[str]:
+    return list(LANDMARK_RULES)
+
+
+@pytest.fixture
+def repeated_landmarks() -> Callable[[Any], list[str]]:
+    """Return a function listing the landmarks a page repeats under one role and name."""
+    return duplicate_landmarks

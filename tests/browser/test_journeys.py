@@ -84,6 +84,9 @@ def test_student_follows_did_you_mean_and_cites_a_study(page, shoot, assert_acce
     page.locator(".did-you-mean a").click()
     page.wait_for_url("**q=fibromyalgia**")
     assert page.locator(".hit").count() > 0
+    filters = page.locator("details.filters-panel")
+    if filters.get_attribute("open") is None:  # folded on a phone: open the disclosure
+        page.get_by_text("Filters", exact=True).click()
     design = page.locator(".facets .facet").filter(has_text="Design").get_by_role("link").first
     chosen = design.inner_text().split(" (")[0]
     design.click()
