@@ -4,8 +4,8 @@ Each input is a real export (tests/fixtures/formats) with a few random edits: a 
 duplicated or moved, a line cut short, characters that mean something to the format inserted
 (braces, quotes, `@`, `=`, tag prefixes, JSON brackets). Reading it must end in records,
 failures or a FormatError, never another exception; and every entry the text still starts
-(`@article{`, `TY  -`, `PMID-`, a JSON list item) must be a record, a failure or a skipped
-entry, or lie inside the text of a failure that swallowed it.
+(`@article{`, `TY  -`, `PMID-`, a JSON list item) must be a record, a failure, a skipped
+entry or a warning's line, or lie inside the text of a failure that swallowed it.
 
 Run as a script for the figures of a longer run: python tests/test_fuzz_readers.py 2000
 """
@@ -104,7 +104,8 @@ def silent_drops(text: str, fmt: str, result: ReadResult) -> list[int]:
         found = len(result.records) + len(result.failures)
         return [] if found == len(items) else [0]
     lines = {1 + text.count("\n", 0, m.start()) for m in STARTS[fmt].finditer(text)}
-    seen = set(result.lines) | {f.line for f in result.failures + result.skipped}
+    # A warning that text between entries was skipped names its line: that is not silent.
+    seen = set(result.lines) | {f.line for f in result.failures + result.skipped + result.warnings}
     spans = [
         (f.line - f.raw.count("\n"), f.line + f.raw.count("\n")) for f in result.failures if f.raw
     ]
