@@ -13,6 +13,7 @@ from kb.models import Reference
 from kb.records import record_of
 from references import cite as csl
 from references import formats
+from references.clusters import LABELS, CitationError, CiteItem, Cluster, cite_document
 from references.record import Record
 from references.styles import ALIASES, StyleInfo, find_styles, resolve_style
 
@@ -108,6 +109,71 @@ def cite_references(
 def cite(session: Session, keys: Sequence[str], style: str = "apa", fmt: str = "text") -> Citation:
     """Format the references with these keys (see ``cite_references``)."""
     return cite_references(load_references(session, keys), style, fmt)
+
+
+@dataclass
+class InText:
+    """How a work is cited in the text: the citation (or first note) at a locator and, for a
+    note style, the note that cites it again straight after (``Ibid., 235.``)."""
+
+    citation: str
+    locator: str | None
+    label: str
+    next_note: str | None = None
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "citation": self.citation,
+            "locator": self.locator,
+            "label": self.label,
+            "next_note": self.next_note,
+        }
+
+
+def check_locator(locator: str | None, label: str = "page") -> str | None:
+    """Return a locator stripped (None when empty); raise ValueError for a bad one."""
+    if label not in LABELS:
+        raise ValueError(f"unknown locator label {label!r}; use one of {', '.join(LABELS)}")
+    locator = (locator or "").strip()
+    if not locator:
+        return None
+    if len(locator) > 40 or any(not c.isprintable() for c in locator):
+        raise ValueError("a locator is a page or range of at most 40 printable characters")
+    return locator
+
+
+def cite_in_text(
+    references: Sequence[Reference],
+    style: str = "apa",
+    locators: Sequence[str | None] = (None,),
+    label: str = "page",
+    fmt: str = "text",
+) -> list[InText]:
+    """Cite references together once per locator, in order, as a writer's successive
+    citations (or notes) of them: the second of two notes on the same work reads "Ibid."."""
+    records: list[Record] = [record_of(r) for r in references]
+    keys = [r.key for r in references]
+    checked = [check_locator(loc, label) for loc in locators or (None,)]
+    clusters = [Cluster([CiteItem(k, loc, label) for k in keys]) for loc in checked]
+    versions = {r.key: str(r.version) for r in references}
+    try:
+        doc = cite_document(records, clusters, style, fmt, versions=versions)
+    except CitationError as error:
+        raise ValueError(str(error)) from error
+    out = [InText(c, loc, label) for c, loc in zip(doc.citations, checked, strict=True)]
+    info = resolve_style(style)
+    if len(out) == 1 and is_note_style(info):
+        # What the next note would read, citing the same work at this locator.
+        again = [Cluster([CiteItem(k) for k in keys]), clusters[0]]
+        out[0].next_note = cite_document(records, again, style, fmt, versions=versions).citations[1]
+    return out
+
+
+def is_note_style(info: StyleInfo) -> bool:
+    """Return whether a style cites in footnotes (``class="note"``)."""
+    with open(info.path, encoding="utf-8") as f:
+        head = f.read(2000)
+    return 'class="note"' in head
 
 
 def style_choices() -> list[StyleInfo]:

@@ -41,7 +41,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from citeproc import VARIABLES
+from citeproc import NAMES, VARIABLES
+from citeproc.source import Date as CslDate
+from citeproc.source import DateRange
 from citeproc.source import Name as CslName
 from citeproc.source.json import CiteProcJSON
 from citeproc.string import String
@@ -88,8 +90,13 @@ def csl_item(record: Record) -> dict[str, Any]:
         variable = key.replace("-", "_")
         if variable not in VARIABLES or variable in _SKIPPED or value in (None, "", [], {}):
             continue
-        if variable in ("author", "editor", "translator", "container_author"):
-            value = [{k: _typographic(n[k]) for k in _NAME_KEYS if n.get(k)} for n in value]
+        if variable in NAMES:
+            # Every CSL name variable (composer, collection-editor ...), not only authors.
+            value = [
+                {k: _typographic(n[k]) for k in _NAME_KEYS if n.get(k)}
+                for n in (value if isinstance(value, list) else [value])
+                if isinstance(n, dict)
+            ]
             value = [n for n in value if n]
         elif isinstance(value, dict):
             value = {
@@ -232,8 +239,77 @@ class Citer:
         )
 
 
+_NAME_VARIABLES = frozenset(v.replace("_", "-") for v in NAMES)
+_PARTICLE = re.compile(r"^((?:[a-zà-ÿ][\w’']*\s+)+)(?=\S)")
+
+
+def split_particles(name: Mapping[str, Any]) -> dict[str, Any]:
+    """Split a family name's leading lower-case words off as its particle, as citeproc-js
+    does: "van den Dolder" is "Dolder" with the particle "van den" (sorted under D where the
+    style demotes particles)."""
+    out = dict(name)
+    family = out.get("family")
+    if not isinstance(family, str) or out.get("non-dropping-particle") or "literal" in out:
+        return out
+    m = _PARTICLE.match(family)
+    if m and family[m.end() :].strip():
+        out["non-dropping-particle"] = m.group(1).strip()
+        out["family"] = family[m.end() :].strip()
+    return out
+
+
+def _prepared(record: Record) -> dict[str, Any]:
+    """Return the CSL item as citeproc-js reads it: particles split off family names, and
+    the markup in a field's text (``<i>`` ...) as formatting."""
+    item = csl_item(record)
+    for key, value in item.items():
+        if key in _NAME_VARIABLES and isinstance(value, list):
+            item[key] = [split_particles(n) for n in value]
+        elif isinstance(value, str) and key not in _VERBATIM:
+            item[key] = csl_format.field_markup(csl_format.field_quotes(value))
+    return item
+
+
+_DATE_KEYS = ("issued", "accessed", "event-date", "original-date", "submitted")
+
+
 def _reference(record: Record) -> Any:
-    return next(iter(CiteProcJSON([csl_item(record)]).values()))
+    item = _prepared(record)
+    seasons = {key: _seasons(item[key]) for key in _DATE_KEYS if isinstance(item.get(key), dict)}
+    reference = next(iter(CiteProcJSON([item]).values()))
+    for key, found in seasons.items():
+        value = dict.get(reference, key.replace("-", "_"))
+        if isinstance(value, DateRange):
+            dates = [value.begin, dict.get(value, "end")]
+        else:
+            dates = [value] if isinstance(value, CslDate) else []
+        for date, season in zip(dates, found, strict=False):
+            if season and date is not None:
+                date["season"] = season
+    return reference
+
+
+def _seasons(value: dict[str, Any]) -> list[int]:
+    """Read months 13-24 as seasons (CSL-JSON's way of writing Spring ... Winter, thrice),
+    taking them out of the date parts; a month outside 1-12 otherwise is dropped, with its
+    day. Returns each date's season (0: none)."""
+    parts = value.get("date-parts")
+    if not isinstance(parts, list):
+        return []
+    found, cleaned = [], []
+    for date in parts:
+        date = [
+            int(p) if isinstance(p, str) and p.strip().lstrip("-").isdigit() else p for p in date
+        ]
+        season = 0
+        if len(date) > 1 and isinstance(date[1], int) and not 1 <= date[1] <= 12:
+            month = date[1]
+            season = (month - 13) % 4 + 1 if 13 <= month <= 24 else 0
+            date = date[:1]
+        cleaned.append(date)
+        found.append(season)
+    value["date-parts"] = cleaned
+    return found
 
 
 class _Job:
@@ -290,10 +366,13 @@ class _Job:
         with self.loaded.lock:
             self.loaded.root.formatter = csl_format.PlainFormat
             item = engine.RenderItem(self.refs[i].key, self.refs[i].reference, i + 1)
+            self.loaded.root.__dict__["_sort_dates"] = True
             try:
                 return csl_list.sort_text(key.sort_keys([item], element.layout)[0])
             except Exception:  # noqa: BLE001 - a key citeproc-py cannot build sorts last
                 return None
+            finally:
+                self.loaded.root.__dict__["_sort_dates"] = False
 
     def item(self, i: int, state: CiteState) -> engine.RenderItem:
         ref = self.refs[i]
@@ -385,9 +464,16 @@ class _Job:
 
     def finish(self, text: str) -> str:
         """Apply the output-level fixes and turn markers into HTML."""
+        text = csl_format.merge_punctuation(text)
+        outer, inner = self.loaded.quotes
+        text = csl_format.resolve_quotes(text, outer, inner)
         if self.loaded.punctuation_in_quote:
-            text = _punctuation_inside_quotes(text, self.loaded.term("close-quote"))
-        return csl_format.finish_html(text) if self.fmt == "html" else text
+            text = _punctuation_inside_quotes(text, outer[1])
+            if inner[1] != outer[1]:
+                text = _punctuation_inside_quotes(text, inner[1])
+        if self.fmt == "html":
+            return csl_format.finish_html(text)
+        return csl_format.strip_markers(text)
 
 
 def _expanded_name(name: Any, level: int) -> str:

@@ -119,13 +119,21 @@ def disambiguate(
         states = [CiteState(givennames=g) for g in _document_wide_givennames(all_names, options)]
     rendered = {i: render(i, states[i]) for i in range(count)}
 
-    def attempt(group: list[int], change: Callable[[int], CiteState | None]) -> None:
-        """Try a change on a group of alike cites; keep it for the cites it made unique."""
+    def attempt(
+        group: list[int], change: Callable[[int], CiteState | None], partial: bool = False
+    ) -> None:
+        """Try a change on a group of alike cites; keep it for the cites it made unique (or,
+        with ``partial``, less ambiguous: added names stay when they tell some cites apart)."""
         trial = {i: s for i in group if (s := change(i)) is not None}
         texts = {i: render(i, s) for i, s in trial.items()}
-        others = {t for j, t in rendered.items() if j not in trial}
+        others = [t for j, t in rendered.items() if j not in trial]
+        values = list(texts.values())
+        before = list(rendered.values())
+        alike = {i: before.count(rendered[i]) - 1 for i in texts}
         for i, text in texts.items():
-            if list(texts.values()).count(text) == 1 and text not in others:
+            alike_after = values.count(text) - 1 + others.count(text)
+            alike_before = alike[i]
+            if alike_after == 0 or partial and alike_after < alike_before:
                 states[i], rendered[i] = trial[i], text
 
     # citeproc-js expands the given names of the names shown before it adds another name, and
@@ -136,7 +144,7 @@ def disambiguate(
         for n in range(options.et_al_use_first, max(most, options.et_al_use_first) + 1):
             alive = [i for i in group if list(rendered.values()).count(rendered[i]) > 1]
             if alive and options.add_names and n > options.et_al_use_first:
-                attempt(alive, lambda i, n=n: replace(states[i], add_names=n))
+                attempt(alive, lambda i, n=n: replace(states[i], add_names=n), partial=True)
                 alive = [i for i in alive if list(rendered.values()).count(rendered[i]) > 1]
             if alive and options.add_givenname:
                 for level in range(1, top + 1):
@@ -144,8 +152,13 @@ def disambiguate(
                     def expand(i: int, level: int = level, n: int = n) -> CiteState:
                         shown = max(n if states[i].add_names else _shown(all_names[i], options), 1)
                         given = states[i].givennames + (0,) * shown
+                        names = states[i].add_names
+                        if options.add_names and n > options.et_al_use_first:
+                            names = n  # the names added in this round, with given names
                         return replace(
-                            states[i], givennames=tuple(max(level, g) for g in given[:shown])
+                            states[i],
+                            add_names=names,
+                            givennames=tuple(max(level, g) for g in given[:shown]),
                         )
 
                     attempt(alive, expand)

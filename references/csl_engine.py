@@ -28,17 +28,18 @@ from __future__ import annotations
 import os
 import re
 import threading
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import citeproc
-from citeproc import LANGUAGE_NAMES, PRIMARY_DIALECTS, model
+from citeproc import LANGUAGE_NAMES, PRIMARY_DIALECTS, model, source
 from citeproc.source import CitationItem, VariableError
-from citeproc.string import String, join
+from citeproc.string import MixedString, NoCase, String, join
 from lxml import etree
 
-from references.csl_format import PlainFormat
+from references.csl_format import QUOTE_CLOSE, QUOTE_OPEN, PlainFormat
 
 CSL_NS = "http://purl.org/net/xbiblio/csl"
 LOCALES_DIR = Path(os.path.dirname(citeproc.__file__)) / "data" / "locales"
@@ -97,7 +98,10 @@ class _Memo:
         quoted = self.__dict__.get("_quoted")
         if quoted is None:
             quoted = self.__dict__["_quoted"] = self.get("quotes", "false").lower() == "true"
-        return super().quote(string) if quoted else string  # type: ignore[misc]
+        if not quoted:
+            return string
+        # Quote markers, written as the locale's quotes once nesting is known (cite.finish).
+        return String(QUOTE_OPEN + str(string) + QUOTE_CLOSE)
 
     def xpath_search(self, expression: str) -> Any:
         # The style tree never changes shape after parsing, and every element proxy is kept
@@ -163,31 +167,88 @@ beside besides between beyond but by circa despite down during et except for for
 given in inside into lest like modulo near next nor notwithstanding of off on onto or out over
 per plus pro qua sans since so than the through thru throughout thruout till to toward towards
 under underneath until unto up upon versus vs. v. vs v via vis-à-vis with within without yet
+de d' von van c ca
 """
 _STOP_WORDS = frozenset(_STOP_TEXT.split())
 
 
-def _capitalise(word: str) -> str:
-    # Each lower-case part of a hyphenated word is capitalised: "Meta-Analysis".
-    return "-".join(p[:1].upper() + p[1:] if p[:1].islower() else p for p in word.split("-"))
+_SEPARATOR = re.compile("([\\s\u00a0]+|[\u2014\u2013/])")
+_LEADING = re.compile("^[\"'\u201c\u2018(\\[\ue000-\ue00f]*")
 
 
-def title_case(text: Any) -> String:
-    """Title-case a string the way citeproc-js does for English."""
-    words = str(text).split(" ")
-    out: list[str] = []
-    after_colon = True  # the first word is capitalised
-    for index, word in enumerate(words):
-        last = index == len(words) - 1
-        if word.islower() and (word not in _STOP_WORDS or after_colon or last):
-            word = _capitalise(word)
-        elif word.islower() or not word:
+def _latin_lower(c: str) -> bool:
+    return c.islower() and (c.isascii() or unicodedata.name(c, "").startswith("LATIN"))
+
+
+def _capitalise(word: str, first: bool = True) -> str:
+    # Each lower-case part of a hyphenated word is capitalised except a stop word after the
+    # first part, as citeproc-js does: "Meta-Analysis", "Proof-of-Concept", "Run-in".
+    lead = _LEADING.match(word).group(0)  # type: ignore[union-attr]
+    parts = word[len(lead) :].split("-")
+    return lead + "-".join(
+        p[:1].upper() + p[1:]
+        if p[:1] and _latin_lower(p[0]) and (i == 0 and first or i and p not in _STOP_WORDS)
+        else p
+        for i, p in enumerate(parts)
+    )
+
+
+def title_case(text: Any, first: bool = True, last: bool = True) -> String:
+    """Title-case a string the way citeproc-js does for English: words and the parts of
+    hyphenated words, not stop words inside a title, not words that hold capitals, digits
+    or letters outside the Latin script ("07-x", "β-carotine")."""
+    pieces = _SEPARATOR.split(str(text))
+    words = [n for n in range(0, len(pieces), 2) if pieces[n]]
+    out = list(pieces)
+    after_colon = first  # the first word is capitalised
+    for rank, n in enumerate(words):
+        word = pieces[n]
+        core = word[len(_LEADING.match(word).group(0)) :]  # type: ignore[union-attr]
+        final = last and rank == len(words) - 1
+        bare = core.rstrip(":.?!,;")
+        if not core or not core[0].isalpha():
             pass
-        elif "-" in word:
-            word = _capitalise(word)
-        out.append(word)
-        after_colon = bool(word) and word[-1] in ":.?!"
-    return String(" ".join(out))
+        elif core.islower():
+            if bare not in _STOP_WORDS or after_colon or final:
+                word = _capitalise(word)
+            elif "-" in core:
+                word = _capitalise(word, first=False)
+        elif "-" in core:
+            word = _capitalise(word, first=False)
+        out[n] = word
+        after_colon = word[-1:] in (":", ".", "?", "!")
+    return String("".join(out))
+
+
+def _title_case_mixed(text: Any) -> Any:
+    """Title-case text whose <span class="nocase"> parts must stay as written."""
+    if not isinstance(text, MixedString):
+        return title_case(text)
+    parts = list(text)
+    out = []
+    for n, part in enumerate(parts):
+        if isinstance(part, NoCase):
+            out.append(part)
+        else:
+            out.append(title_case(part, first=n == 0, last=n == len(parts) - 1))
+    return MixedString(out)
+
+
+_RANGED = frozenset(("volume", "issue", "number", "collection-number", "edition"))
+_NUMBER_RANGE = re.compile(r"(?<=\d) ?- ?(?=\d)")
+
+
+def _number_range(element: Any, text: str) -> String:
+    """Join a number range ("1-2") with the locale's range delimiter, as citeproc-js does."""
+    root = element.get_root()
+    delimiter = root.__dict__.get("_range_delimiter")
+    if delimiter is None:
+        try:
+            delimiter = str(element.get_single_term("page-range-delimiter"))
+        except Exception:  # noqa: BLE001 - a locale without the term (CSL 1.0.1) uses a dash
+            delimiter = EN_DASH
+        root.__dict__["_range_delimiter"] = delimiter
+    return String(_NUMBER_RANGE.sub(delimiter, text))
 
 
 class Text(_Memo, model.Text):
@@ -214,6 +275,11 @@ class Text(_Memo, model.Text):
             self.__dict__["_kind"] = kind
         if kind == "variable":
             text = self._variable(item, context)
+            ranged = self.__dict__.get("_ranged")
+            if ranged is None:
+                ranged = self.__dict__["_ranged"] = self.get("variable") in _RANGED
+            if ranged and text is not None and "-" in str(text):
+                text = _number_range(self, str(text))
         elif kind == "macro":
             text = self.get_macro(self.get("macro")).render(
                 item, context, sort_options=sort_options
@@ -228,7 +294,7 @@ class Text(_Memo, model.Text):
 
     def case(self, text: Any, language: Any = None) -> Any:
         if self.get("text-case") == "title" and language in (None, "en"):
-            return title_case(text)
+            return _title_case_mixed(text)
         return super().case(text, language)
 
     def markup(self, text: Any, language: Any) -> Any:
@@ -247,6 +313,10 @@ class Text(_Memo, model.Text):
     def _format_last_page(self, first: str, last: str) -> str:
         if len(last) > len(first):  # 3-18: nothing to abbreviate (citeproc-py printed "3–8")
             return last
+        if len(last) < len(first) and first.isdigit() and last.isdigit():
+            # An abbreviated last page ("110-5") is read in full (115), then written as the
+            # style says.
+            last = first[: len(first) - len(last)] + last
         # chicago-16 dropped the 15th edition's four-digit rule: 1896-1910 is "1896–910".
         chicago_16 = self.get_root().get_option("page-range-format") == "chicago-16"
         digits = first.isdigit() and last.isdigit() and len(first) == len(last) >= 4
@@ -257,9 +327,19 @@ class Text(_Memo, model.Text):
 
 
 class Name(_Memo, model.Name):
+    def format(self, string: Any) -> Any:
+        # form="count" is a number, summed over the variables of a cs:names (citeproc-py's
+        # formatting made it text first, so 3 authors and 2 editors counted "32").
+        return string if isinstance(string, int) else super().format(string)
+
+    def wrap(self, string: Any) -> Any:
+        return string if isinstance(string, int) else super().wrap(string)
+
     def process(
         self, item: Any, variable: str, context: Any = None, sort_options: Any = None, **kwargs: Any
     ) -> Any:
+        if self.get("form") == "count" and sort_options is None:
+            return self._count(item, variable, context)
         options = dict(sort_options or {})
         # initialize="false": keep full given names, only tidy those already initials.
         self.__dict__["_keep_given"] = self.get("initialize", "true") == "false"
@@ -267,11 +347,46 @@ class Name(_Memo, model.Name):
         if overrides:
             options.update(overrides)
         self.__dict__["_sorting"] = sort_options is not None
+        for option in ("delimiter-precedes-last", "delimiter-precedes-et-al"):
+            if self.get_option(option, context) == "after-inverted-name":
+                options[option] = self._after_inverted(item, variable, context, options, option)
         if sort_options is not None:
             options["and"] = None  # "and" has no place in a sort key
+            # "sort-only": "van den Dolder" prints so but sorts under D (citeproc-py never
+            # told sorting from display).
+            if self.get_root().get("demote-non-dropping-particle") == "sort-only":
+                options["demote-non-dropping-particle"] = "display-and-sort"
         return super().process(
             item, variable, context=context, sort_options=options or None, **kwargs
         )
+
+    def _after_inverted(
+        self, item: Any, variable: str, context: Any, options: dict[str, Any], option: str
+    ) -> str:
+        """Resolve "after-inverted-name": a delimiter only after a name written family first."""
+        names = dict.get(item.reference, variable) or []
+        minimum = int(options.get("et-al-min") or self.get_option("et-al-min", context) or 0)
+        first = int(
+            options.get("et-al-use-first") or self.get_option("et-al-use-first", context) or 1
+        )
+        shown = min(len(names), first) if minimum and len(names) >= minimum else len(names)
+        before = shown - 2 if option == "delimiter-precedes-last" else shown - 1
+        order = self.get_option("name-as-sort-order", context)
+        inverted = order == "all" or order == "first" and before == 0
+        if before < 0 or before >= len(names) or "literal" in names[before]:
+            return "never"  # an organisation's name is never inverted
+        return "always" if inverted else "never"
+
+    def _count(self, item: Any, variable: str, context: Any) -> int:
+        """form="count": the number of names shown (all of them unless et-al truncates)."""
+        names = dict.get(item.reference, variable) or []
+        overrides = item.get("name_options") or {}
+        minimum = int(overrides.get("et-al-min") or self.get_option("et-al-min", context) or 0)
+        first = int(
+            overrides.get("et-al-use-first") or self.get_option("et-al-use-first", context) or 1
+        )
+        truncated = minimum and len(names) >= minimum and len(names) > 1
+        return min(len(names), first) if truncated else len(names)
 
     def get_option(self, name: str, context: Any = None, sort_options: Any = None) -> Any:
         # Unless a sort key or disambiguation overrides it, an option depends only on this
@@ -292,28 +407,72 @@ class Name(_Memo, model.Name):
         return super().et_al()
 
     def initialize(self, given: str, mark: str, context: Any) -> str:
-        if self.__dict__.get("_keep_given"):
-            return _tidy_initials(str(given), mark)
-        # A lower-case part after a hyphen is not a name of its own: "Yan-hui" -> "Y.".
-        parts = [p for i, p in enumerate(str(given).split("-")) if i == 0 or p[:1].isupper()]
-        return super().initialize("-".join(parts), mark, context)
+        hyphen = str(self.get_option("initialize-with-hyphen", context)).lower() != "false"
+        return initials(str(given), mark, hyphen, whole=bool(self.__dict__.get("_keep_given")))
 
 
-def _tidy_initials(given: str, mark: str) -> str:
-    """Write initials in a full given name with the style's mark: "I-Chen" -> "I.-Chen"."""
-    period = mark.strip()
-    words = []
-    for word in given.split():
-        if re.fullmatch(r"(?:[A-Z]\.)+[A-Z]?|[A-Z]", word):
-            words.append(mark.join(re.findall("[A-Z]", word)) + period)
+_TOKEN = re.compile(r"([^\s.\-]+)(\.?)|(-)|(\s+)|\.")
+
+
+def initials(given: str, mark: str, hyphen: bool = True, whole: bool = False) -> str:
+    """Initialise a given name as citeproc-js does: "John" is "J.", "Yan-hui" is "Y.-h."
+    ("YH" with an empty mark, as NLM and AMA write it); a part written with a period is an
+    abbreviation kept as it is ("Ph.", "Me."); a lower-case word ("de") is a particle, kept.
+    With ``whole`` (``initialize="false"``) full names stay and only initials are tidied."""
+    period = mark.rstrip()
+    compact = not mark  # NLM's "YH": capitals, no periods, no spaces, no hyphens
+    out: list[tuple[str, str]] = []  # (kind, text): initial, word, particle
+    joiner = ""  # what joins the next token to the last: "-" or " "
+    for m in _TOKEN.finditer(given):
+        word, dot, dash, space = m.group(1), m.group(2), m.group(3), m.group(4)
+        if dash:
+            joiner = "-" if joiner != " " else " "
+            continue
+        if space:
+            joiner = " "
+            continue
+        if word is None:
+            continue
+        after_hyphen = joiner == "-"
+        if word[:1].islower() and not after_hyphen:
+            token = ("particle", word + dot)
+        elif dot and len(word) > 1:
+            token = ("initial", word)  # an abbreviation: "Ph.", "Me.", "ME."
+        elif len(word) == 1 or not whole:
+            token = ("initial", word[0])
         else:
-            parts = word.split("-")
-            words.append("-".join(p + period if re.fullmatch("[A-Z]", p) else p for p in parts))
-    return " ".join(words)
+            token = ("word", word)
+        if compact and token[0] == "initial":
+            token = ("initial", token[1].upper() if len(token[1]) == 1 else token[1])
+        glue = "-" if after_hyphen and (hyphen or whole) and not compact else ""
+        out.append((glue, *token))
+        joiner = ""
+    text = ""
+    for n, (glue, kind, value) in enumerate(out):
+        if kind == "initial":
+            value += period
+        if n:
+            before = out[n - 1][1]
+            if glue == "-":
+                text += "-"
+            elif kind == "initial" and before == "initial":
+                text += mark[len(period) :]
+            else:
+                text += " "
+        text += value
+    return text
 
 
 class Names(_Memo, model.Names):
     def render(self, *args: Any, **kwargs: Any) -> Any:
+        root = self.get_root()
+        if root.__dict__.get("_suppress_names"):
+            # suppress-author: the first names a cite shows are left out, substitutes too.
+            text = super().render(*args, **kwargs)
+            if text:
+                root.__dict__["_suppress_names"] = False
+                return None
+            return text
         text = super().render(*args, **kwargs)
         # render_names asks which names a layout showed first (for subsequent-author-substitute
         # and for collapsing cites by author).
@@ -329,6 +488,20 @@ class _NamesFound(Exception):
 
 
 class Date(_Memo, model.Date):
+    def process(self, item: Any, variable: Any = None, **kwargs: Any) -> Any:
+        # In a macro used as a sort key a date sorts by the parts it shows, as a number, as
+        # citeproc-js does (a range sorts after a single date of the same year).
+        if self.get_root().__dict__.get("_sort_dates") and not self.is_locale_date():
+            value = item.reference.get((variable or self.get("variable") or "").replace("-", "_"))
+            return None if value is None else String(_date_sort_key(self, value))
+        text = super().process(item, variable, **kwargs)
+        if text and _implicit_year_suffix(self, item, variable or self.get("variable")):
+            text, suffix = str(text), str(item.reference["year_suffix"])
+            affix = self.get("suffix", "")
+            at = len(text) - len(affix) if affix and text.endswith(affix) else len(text)
+            text = String(text[:at] + suffix + text[at:])  # "(1980a)", inside the affixes
+        return text
+
     def render_single_date(self, date: Any, show_parts: Any = None, context: Any = None) -> Any:
         # A locale's date form carries its own delimiter ("2006 Jan"); citeproc-py joined its
         # parts with the calling element's, which has none ("2006Jan").
@@ -344,7 +517,7 @@ class Date(_Memo, model.Date):
         if end is None or end.is_nil():
             return self.render_single_date(begin, show_parts, context)
         order = [p.get("name") for p in self.iterchildren() if p.get("name") in show_parts]
-        differ = [n for n in order if begin.get(n) != end.get(n)]
+        differ = [n for n in order if _date_part(begin, n) != _date_part(end, n)]
         if not differ:
             return self.render_single_date(begin, show_parts, context)
         first, last = order.index(differ[0]), order.index(differ[-1])
@@ -353,6 +526,54 @@ class Date(_Memo, model.Date):
         if not left or not right:
             return left or right
         return String(str(left).rstrip() + EN_DASH + str(right).lstrip())
+
+
+def _date_part(date: Any, name: str) -> Any:
+    """Return a part of a date; a season stands in for a missing month."""
+    value = date.get(name)
+    if name == "month" and value is None and date.get("season"):
+        return ("season", date.get("season"))
+    return value
+
+
+def _implicit_year_suffix(element: Any, item: Any, variable: str | None) -> bool:
+    """Return whether this date carries the item's year suffix: a style that never prints
+    the year-suffix variable gets it after the first issued date of a cite, as citeproc-js."""
+    if variable != "issued" or element.is_locale_date():
+        return False
+    if "year_suffix" not in item.reference or item.get("_suffix_placed"):
+        return False
+    root = element.get_root()
+    explicit = root.__dict__.get("_explicit_year_suffix")
+    if explicit is None:
+        explicit = bool(root.xpath_search(".//cs:text[@variable='year-suffix']"))
+        root.__dict__["_explicit_year_suffix"] = explicit
+    if explicit:
+        return False
+    item["_suffix_placed"] = True
+    return True
+
+
+def _date_sort_key(element: Any, value: Any) -> str:
+    """Return a date's sort key from the parts a cs:date shows: year, month, day."""
+    if element.get("form") is not None:
+        shown = element.get("date-parts", "year-month-day").split("-")
+    else:
+        shown = [p.get("name") for p in element.iterchildren()] or ["year", "month", "day"]
+
+    def key(date: Any) -> str:
+        if not isinstance(date, source.Date):  # a literal date sorts by its text
+            return str(date.sort_key())
+        text = f"{date.year + 10000:05}"
+        for part in ("month", "day"):
+            if part in shown:
+                text += f"{date.get(part, 0):02}"
+        return text
+
+    if isinstance(value, source.DateRange):
+        end = value.get("end")
+        return key(value.begin) + ("" if end is None or end.is_nil() else "-" + key(end))
+    return key(value)
 
 
 class _Disambiguating:
@@ -378,6 +599,8 @@ class _Disambiguating:
             raise model.ConditionFailed
         return self.render_children(item, context=context, delimiter=delimiter, **kwargs)  # type: ignore[attr-defined]
 
+
+_FIRST = frozenset({"first"})
 
 _CONDITIONS = (
     ("type", "_type"),
@@ -414,6 +637,18 @@ class _Condition:
         if not result:
             raise model.ConditionFailed
         return self.render_children(item, context=context, delimiter=delimiter, **kwargs)  # type: ignore[attr-defined]
+
+    def _position(self, item: Any, context: Any = None) -> list[bool]:
+        # Positions are computed over a document's clusters (references.clusters) and carried
+        # by the item; in a bibliography, or without them, every cite is a first cite.
+        positions = item.get("positions") or _FIRST
+        in_bibliography = self.__dict__.get("_in_bibliography")
+        if in_bibliography is None:
+            in_bibliography = bool(self.xpath_search("./ancestor::cs:bibliography"))
+            self.__dict__["_in_bibliography"] = in_bibliography
+        if in_bibliography:
+            return [False]
+        return [p in positions for p in self.get("position").split()]
 
     def _type(self, item: Any) -> list[bool]:
         types = self.__dict__.get("_types")  # type: ignore[attr-defined]
@@ -483,8 +718,8 @@ def _element_classes() -> dict[str, type]:
     return classes
 
 
-# citeproc-py's default name (see _parse), with the memoised look-ups only.
-_DefaultName = type("Name", (_Memo, model.Name), {})
+# The default name of a cs:names without one (see _parse), mended like any other.
+_DefaultName = type("Name", (Name,), {})
 
 _LOOKUP = etree.ElementNamespaceClassLookup()
 _NAMESPACE = _LOOKUP.get_namespace(CSL_NS)
@@ -500,8 +735,7 @@ def _parse(path: Path) -> Any:
     # fresh, unnamespaced ``Name()``) and inserts into the style on *every* render, because it
     # never finds it again: a parsed style grew by an element per entry. Create each default
     # once, here, and let the cs:names find it (not in a cs:substitute: those borrow the
-    # enclosing cs:names' name, and citeproc-py tells them by having none). The default keeps
-    # citeproc-py's own name rendering, as before (citeproc-js agrees: "Li Y hui" in AMA).
+    # enclosing cs:names' name, and citeproc-py tells them by having none).
     all_names = list(root.iter(f"{{{CSL_NS}}}names"))  # alive until _all_elements holds them
     for names in all_names:
         in_substitute = names.getparent().tag == f"{{{CSL_NS}}}substitute"
@@ -545,6 +779,18 @@ class LoadedStyle:
     def term(self, name: str) -> str:
         return str(self.root.get_single_term(name))
 
+    @property
+    def quotes(self) -> tuple[tuple[str, str], tuple[str, str]]:
+        """The locale's outer and inner quotation marks."""
+        found = self.root.__dict__.get("_quote_terms")
+        if found is None:
+            found = (
+                (self.term("open-quote"), self.term("close-quote")),
+                (self.term("open-inner-quote"), self.term("close-inner-quote")),
+            )
+            self.root.__dict__["_quote_terms"] = found
+        return found
+
 
 def load_style(path: Path, locale: str) -> LoadedStyle:
     """Parse a style file and bind it to a locale."""
@@ -555,10 +801,20 @@ def load_style(path: Path, locale: str) -> LoadedStyle:
 
 
 class RenderItem(CitationItem):
-    """One cite: a reference with its number and disambiguation state."""
+    """One cite: a reference with its number, disambiguation state, and (in a document's
+    clusters) its locator and positions."""
 
-    def __init__(self, key: str, reference: Any, number: int = 1, **state: Any):
+    def __init__(
+        self,
+        key: str,
+        reference: Any,
+        number: int = 1,
+        locator: tuple[str, str] | None = None,
+        **state: Any,
+    ):
         super().__init__(key)
+        if locator is not None:
+            self["locator"] = source.Locator(locator[0], locator[1])
         self.key = key  # citeproc-py lower-cases keys; ours are already canonical
         self["_reference"] = reference
         self["_number"] = number
@@ -581,13 +837,18 @@ class RenderItem(CitationItem):
         return PlainFormat
 
 
-def render_layout(style: LoadedStyle, layout: Any, item: RenderItem) -> str | None:
+def render_layout(
+    style: LoadedStyle, layout: Any, item: RenderItem, suppress_author: bool = False
+) -> str | None:
     """Render one item through a citation or bibliography layout (without its affixes)."""
     layout.repressed = {}
+    style.root.__dict__["_suppress_names"] = suppress_author
     try:
         text = layout.render_children(item)
     except VariableError:
         return None
+    finally:
+        style.root.__dict__["_suppress_names"] = False
     # The layout's own formatting (AMA's superscript) is applied once, by wrap_layout.
     return None if text is None else str(text)
 

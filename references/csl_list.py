@@ -33,9 +33,13 @@ def sort_text(value: Any) -> str | None:
         return None
     text = unicodedata.normalize("NFKD", csl_format.strip_markers(str(value)))
     text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    text = text.translate(_UNDECOMPOSED)
     text = " ".join(re.sub(r"[^\w\s]", " ", text).split())
     return text or None
 
+
+# Letters NFKD leaves whole, sorted as the letter they are written on (as Intl.Collator does).
+_UNDECOMPOSED = str.maketrans({"ı": "i", "ł": "l", "ø": "o", "đ": "d", "æ": "ae", "œ": "oe"})
 
 UNSET = object()  # a sort key not rendered yet
 

