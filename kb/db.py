@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -89,6 +91,43 @@ def bump_generation(session: Session) -> int:
     else:
         session.add(models.StoreMeta(name="generation", value=str(value)))
     return value
+
+
+IMPORT_LOCK = "import.lock"
+IMPORT_WAIT = 600.0  # seconds a second import waits for the first before it gives up
+
+
+class ImportBusy(Exception):
+    """Another import into the same data folder held the lock for longer than we wait."""
+
+
+@contextmanager
+def import_lock(settings: Settings, wait: float = IMPORT_WAIT) -> Iterator[None]:
+    """Hold the data folder's import lock: a second import waits for the first to finish.
+
+    Without it two imports of one file both find no duplicates, and the second fails on a key
+    the first wrote. The lock is a file lock (``flock``), released by the kernel when its
+    process dies, so a killed import never leaves the folder locked.
+    """
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.data_dir / IMPORT_LOCK
+    with path.open("a") as handle:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise ImportBusy(
+                        f"another import into {settings.data_dir} has run for over {wait:.0f} s;"
+                        " try again when it ends"
+                    ) from None
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 __all__ = ["bump_generation", "create_schema", "engine", "generation", "select", "session_scope"]

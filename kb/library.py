@@ -1,7 +1,9 @@
 """The library service: the one way records get into and out of the store.
 
 Import reads every file first, checks every record and every duplicate before writing, and
-writes all or nothing (unless asked to skip bad records). Duplicates are found by DOI, then
+writes all or nothing (unless asked to skip bad records). What Zotero and JabRef would read with
+a shrug (an entry without a key or a title, a key used twice) is imported with one warning line
+each, and a biblatex @set is listed as skipped; ``strict`` refuses them instead. Duplicates are found by DOI, then
 PMID, then folded title + year + first author (fuzzy). A merge fills what the store lacks and
 never drops a field; a citation key, once given, never changes. Every write bumps the store's
 generation and updates the search index in the same operation.
@@ -10,7 +12,7 @@ generation and updates the search index in the same operation.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +76,8 @@ class ImportReport:
     rejected: list[Failure] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     dry_run: bool = False
+    warnings: list[Failure] = field(default_factory=list)
+    skipped: list[Failure] = field(default_factory=list)
 
     def summary(self) -> str:
         verb = "would import" if self.dry_run else "imported"
@@ -89,6 +93,8 @@ class ImportReport:
             "duplicates": len(self.duplicates),
             "rejected": [f.as_json() for f in self.rejected],
             "conflicts": [c.as_json() for c in self.conflicts],
+            "warnings": [f.as_json() for f in self.warnings],
+            "skipped": [f.as_json() for f in self.skipped],
             "dry_run": self.dry_run,
             "keys": {"added": self.added, "updated": self.updated, "duplicates": self.duplicates},
         }
@@ -97,19 +103,36 @@ class ImportReport:
 # --- reading -----------------------------------------------------------------------------
 
 
-def read_files(paths: Sequence[str | Path]) -> tuple[list[tuple[Record, str]], list[Failure]]:
-    """Read every file; return the records (with the file each came from) and the failures."""
-    records: list[tuple[Record, str]] = []
-    failures: list[Failure] = []
+@dataclass
+class Reading:
+    """What reading the files gave: records (with their file), failures, warnings, skips."""
+
+    records: list[tuple[Record, str]] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    warnings: list[Failure] = field(default_factory=list)
+    skipped: list[Failure] = field(default_factory=list)
+
+
+def read_all(paths: Sequence[str | Path]) -> Reading:
+    """Read every file; each record has passed the one CSL-JSON validation."""
+    reading = Reading()
     for path in paths:
         try:
             result: ReadResult = formats.read_path(path)
         except FormatError as error:
-            failures.append(error.failure)
+            reading.failures.append(error.failure)
             continue
-        records.extend((record, str(path)) for record in result.records)
-        failures.extend(result.failures)
-    return records, failures
+        reading.records.extend((record, str(path)) for record in result.records)
+        reading.failures.extend(result.failures)
+        reading.warnings.extend(result.warnings)
+        reading.skipped.extend(result.skipped)
+    return reading
+
+
+def read_files(paths: Sequence[str | Path]) -> tuple[list[tuple[Record, str]], list[Failure]]:
+    """Read every file; return the records (with the file each came from) and the failures."""
+    reading = read_all(paths)
+    return reading.records, reading.failures
 
 
 def _line_of(file: str, key: str | None) -> int:
@@ -138,8 +161,6 @@ class Vocabulary:
 
 def check_record(record: Record, vocabulary: Vocabulary) -> str | None:
     """Return why a record cannot be imported, or None."""
-    if not str(record.get("title") or "").strip():
-        return "has no title"
     return kb_problem(record.get("kb"), vocabulary.conditions, vocabulary.modalities)
 
 
@@ -239,20 +260,39 @@ def import_records(
     dry_run: bool = False,
     skip_bad: bool = False,
     progress: Progress | None = None,
+    warnings: Sequence[Failure] = (),
+    skipped: Sequence[Failure] = (),
+    strict: bool = False,
 ) -> ImportReport:
-    """Import records read from files: all or nothing unless ``skip_bad``."""
+    """Import records read from files: all or nothing unless ``skip_bad``.
+
+    ``strict`` refuses what is otherwise imported with a warning (or skipped): an entry without
+    a key or a title, a key used twice, a field given twice, a biblatex @set.
+    """
     report = ImportReport(dry_run=dry_run, rejected=list(failures))
-    with db.session_scope(settings) as session:
+    (report.rejected if strict else report.warnings).extend(warnings)
+    (report.rejected if strict else report.skipped).extend(skipped)
+    # Duplicates are checked against the store as it is when the lock is held: a second import
+    # waits for the first, then finds its records.
+    with db.import_lock(settings), db.session_scope(settings) as session:
         vocabulary = Vocabulary(session)
         finder = DuplicateFinder.from_store(session)
         taken = set(session.exec(select(Reference.key)))
         planned: list[tuple[str, Record, Reference | None]] = []
         for record, file in records:
             problem = check_record(record, vocabulary)
+            key = record.get("id")
             if problem:
-                key = record.get("id")
                 report.rejected.append(Failure(file, _line_of(file, key), key, problem))
                 continue
+            if not str(record.get("title") or "").strip():
+                untitled = Failure(file, _line_of(file, key), key, "has no title")
+                if strict:
+                    report.rejected.append(untitled)
+                    continue
+                report.warnings.append(
+                    replace(untitled, error="has no title; imported without one")
+                )
             match = finder.find(record)
             planned.append(("merge" if match is not None else "add", record, match))
             if match is None:
@@ -292,6 +332,7 @@ def import_records(
             if progress:
                 progress(done)
         if dry_run:
+            session.flush()  # what the store would refuse, a dry run refuses too
             session.rollback()
             return report
         if changed:
@@ -315,11 +356,20 @@ def import_paths(
     dry_run: bool = False,
     skip_bad: bool = False,
     progress: Progress | None = None,
+    strict: bool = False,
 ) -> ImportReport:
     """Read files and import their records (see ``import_records``)."""
-    records, failures = read_files(paths)
+    reading = read_all(paths)
     return import_records(
-        settings, records, failures, dry_run=dry_run, skip_bad=skip_bad, progress=progress
+        settings,
+        reading.records,
+        reading.failures,
+        dry_run=dry_run,
+        skip_bad=skip_bad,
+        progress=progress,
+        warnings=reading.warnings,
+        skipped=reading.skipped,
+        strict=strict,
     )
 
 

@@ -27,7 +27,14 @@ from bibtexparser.model import (
 from bibtexparser.splitter import Splitter
 
 from references import bibtex_dates as dates
-from references.bibtex_text import UnreadableValue, collapse, decode, encode, resolve
+from references.bibtex_text import (
+    UnreadableValue,
+    check_size,
+    collapse,
+    decode,
+    encode,
+    resolve,
+)
 from references.identifiers import normalise_doi, normalise_pages, normalise_pmcid, normalise_pmid
 from references.record import Failure, ReadResult, Record
 
@@ -103,46 +110,106 @@ class _EntryError(Exception):
     pass
 
 
+# Keys read with a note: an entry without one, or with one an earlier entry of the file has.
+_NO_KEY = re.compile(
+    r"^([ \t]*@\s*(?!(?:string|preamble|comment)\b)\w+\s*[{(])(\s*[\w-]+\s*=)",
+    re.IGNORECASE | re.MULTILINE,
+)
+# Entries that are not references: biblatex groups other entries into a @set.
+NOT_REFERENCES = {"set": "a biblatex @set groups other entries and is not a reference"}
+
+
 def read(text: str, file: str = "<text>") -> ReadResult:
-    """Read BibTeX text; entries that cannot be read become failures."""
+    """Read BibTeX text; entries that cannot be read become failures, never exceptions."""
     text = text.lstrip("\ufeff")
-    library = Splitter(text).split()
     result = ReadResult(format=FORMAT)
+    try:
+        # `@article{title = ...}`: an entry without a key, read with an empty one as JabRef does.
+        library = Splitter(_NO_KEY.sub(r"\1,\2", text)).split()
+    except Exception as e:  # noqa: BLE001 - the splitter on odd input: one line, no traceback
+        result.failures.append(Failure(file, 1, None, f"cannot be split into entries ({e!r:.80})"))
+        return result
     strings = _strings(library.blocks)
+    keys: set[str] = set()
     for block in library.blocks:
         line = (block.start_line or 0) + 1
-        if isinstance(block, DuplicateBlockKeyBlock):
-            if isinstance(block.ignore_error_block, String):
-                continue  # a redefined @string: the later definition wins, as in BibTeX
-            result.failures.append(
-                Failure(file, line, block.key, f"duplicate key {block.key!r}", block.raw or "")
-            )
-        elif isinstance(block, DuplicateFieldKeyBlock):
-            entry = block.ignore_error_block
-            names = ", ".join(sorted(block.duplicate_keys))
-            result.failures.append(
-                Failure(
-                    file, line, entry.key or None, f"field given twice: {names}", block.raw or ""
-                )
-            )
-        elif isinstance(block, ParsingFailedBlock):
-            raw = block.raw or ""
-            m = _KEY_RE.match(raw)
-            reason = getattr(block.error, "abort_reason", str(block.error))
-            result.failures.append(
-                Failure(file, line, m.group(1) if m else None, collapse(reason), raw)
-            )
-        elif isinstance(block, Entry):
-            try:
-                result.records.append(_record(block, strings))
-            except _EntryError as e:
-                result.failures.append(Failure(file, line, block.key or None, str(e), block.raw))
-        elif isinstance(block, ImplicitComment) and _FIELD_LIKE.search(block.comment):
-            result.failures.append(
-                Failure(file, line, None, "text outside any entry looks like a field", block.raw)
-            )
+        try:
+            _read_block(block, line, file, strings, keys, result)
+        except Exception as e:  # noqa: BLE001 - the entry fails, its neighbours stay
+            m = _KEY_RE.match(getattr(block, "raw", "") or "")
+            error = f"cannot be read ({type(e).__name__}: {collapse(str(e))[:80]})"
+            result.failures.append(Failure(file, line, m.group(1) if m else None, error))
     _inherit_crossrefs(result.records)
     return result
+
+
+def _read_block(
+    block: Any, line: int, file: str, strings: dict[str, str], keys: set[str], result: ReadResult
+) -> None:
+    """Read one block of the file into the result: a record, a failure, a warning or nothing."""
+    if isinstance(block, DuplicateBlockKeyBlock):
+        if isinstance(block.ignore_error_block, String):
+            return  # a redefined @string: the later definition wins, as in BibTeX
+        block = block.ignore_error_block
+    first_only: list[str] = []
+    if isinstance(block, DuplicateFieldKeyBlock):
+        first_only = sorted(block.duplicate_keys)
+        block = block.ignore_error_block
+    if isinstance(block, ParsingFailedBlock):
+        raw = block.raw or ""
+        m = _KEY_RE.match(raw)
+        reason = getattr(block.error, "abort_reason", str(block.error))
+        result.failures.append(
+            Failure(file, line, m.group(1) if m else None, collapse(reason), raw)
+        )
+        return
+    if isinstance(block, ImplicitComment):
+        if _FIELD_LIKE.search(block.comment):
+            result.warnings.append(
+                Failure(file, line, None, "text outside any entry is skipped", block.raw or "")
+            )
+        return
+    if not isinstance(block, Entry):
+        return
+    entry_type = block.entry_type.lower()
+    if entry_type in NOT_REFERENCES:
+        result.skipped.append(Failure(file, line, block.key or None, NOT_REFERENCES[entry_type]))
+        return
+    key = block.key
+    if first_only:
+        names = ", ".join(first_only)
+        result.warnings.append(
+            Failure(file, line, key or None, f"field given twice: {names}; the first is kept")
+        )
+    if key and key.lower() in keys:
+        key = _suffixed(key, keys)
+        result.warnings.append(
+            Failure(
+                file, line, block.key, f"key {block.key!r} is used twice; this entry is {key!r}"
+            )
+        )
+    if key:
+        keys.add(key.lower())
+    else:
+        result.warnings.append(
+            Failure(file, line, None, "entry has no key; one is made from author, year and title")
+        )
+    try:
+        result.add(_record(block, key, strings), line)
+    except _EntryError as e:
+        result.failures.append(Failure(file, line, key or None, str(e), block.raw))
+
+
+def _suffixed(key: str, taken: set[str]) -> str:
+    """Return key with the first suffix a, b, ... that no entry of the file has."""
+    for n in range(1, 10_000):
+        suffix, m = "", n
+        while m:
+            m, r = divmod(m - 1, 26)
+            suffix = chr(97 + r) + suffix
+        if (key + suffix).lower() not in taken:
+            return key + suffix
+    raise _EntryError(f"key {key!r} is used more than 10,000 times")
 
 
 def _inherit_crossrefs(records: list[Record]) -> None:
@@ -196,11 +263,7 @@ def _split_commas(body: str) -> list[str]:
     return parts
 
 
-def _record(entry: Entry, strings: dict[str, str]) -> Record:
-    if not entry.key:
-        raise _EntryError("entry has no key")
-    if not entry.fields:
-        raise _EntryError("entry has no fields")
+def _record(entry: Entry, key: str, strings: dict[str, str]) -> Record:
     raw: dict[str, str] = {}
     for field in entry.fields:
         name = field.key.lower()
@@ -208,12 +271,15 @@ def _record(entry: Entry, strings: dict[str, str]) -> Record:
             raise _EntryError("a field has no name")
         if field.value == "":
             raise _EntryError(f"field {name!r} has no value")
+        if name in raw:
+            continue  # given twice: the first is kept (a warning says so)
         try:
+            check_size(field.value, decoded=name not in VERBATIM)
             raw[name] = resolve(field.value, strings, month_field=name == "month")
         except UnreadableValue as e:
             raise _EntryError(f"field {name!r} {e}") from None
     try:
-        return _fields_to_record(entry.entry_type.lower(), entry.key, raw)
+        return _fields_to_record(entry.entry_type.lower(), key, raw)
     except UnreadableValue as e:
         raise _EntryError(str(e)) from None
 
@@ -223,7 +289,7 @@ def _fields_to_record(bib_type: str, key: str, raw: dict[str, str]) -> Record:
     csl_type = BIB_TO_CSL.get(bib_type, "document")
     if bib_type == "misc":
         csl_type = "webpage" if "url" in raw else "document"
-    record: Record = {"id": key, "type": csl_type}
+    record: Record = {"id": key, "type": csl_type} if key else {"type": csl_type}
 
     def text(name: str) -> str:
         value = decode(raw[name])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from pylatexenc import latexwalker, macrospec
 from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
 from pylatexenc.latexencode import UnicodeToLatexEncoder
 
@@ -23,10 +24,58 @@ MONTH_NAMES = (
 )
 # BibTeX predefines these macros in every style file.
 MONTH_MACROS = {name[:3].lower(): name for name in MONTH_NAMES}
+# Month names JabRef and Zotero read in the files of German, French, Spanish, Italian and Dutch
+# users, besides the English names and their abbreviations.
+LOCAL_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            "januar janvier enero gennaio januari",
+            "februar février febrero febbraio februari",
+            "märz mars marzo maart",
+            "avril abril aprile",
+            "mai mayo maggio mei",
+            "juni juin junio giugno",
+            "juli juillet julio luglio",
+            "août agosto augustus",
+            "septembre septiembre settembre",
+            "oktober octobre octubre ottobre",
+            "novembre noviembre",
+            "dezember décembre diciembre dicembre",
+        ),
+        start=1,
+    )
+    for name in names.split()
+}
+# Deeper braces than this are no title or name anyone writes; pylatexenc recurses per level.
+MAX_BRACE_DEPTH = 32
+# pylatexenc's time grows faster than the text: a longer value is refused, not decoded for
+# seconds (abstracts, the longest fields of real entries, are a few thousand characters).
+MAX_DECODED = 50_000
 
 
 class UnreadableValue(Exception):
     """A field value that cannot be resolved (an undefined macro, a stray delimiter)."""
+
+
+def brace_depth(text: str) -> int:
+    """Return how deep braces nest in text."""
+    depth = deepest = 0
+    for char in re.findall(r"(?<!\\)[{}]", text):
+        depth += 1 if char == "{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def check_size(text: str, decoded: bool = True) -> None:
+    """Raise UnreadableValue when a value is too long to decode or nests braces too deep."""
+    if decoded and len(text) > MAX_DECODED:
+        raise UnreadableValue(
+            f"is {len(text):,} characters long; a field is read up to {MAX_DECODED:,}"
+        )
+    depth = brace_depth(text)
+    if depth > MAX_BRACE_DEPTH:
+        raise UnreadableValue(f"nests braces {depth} deep; at most {MAX_BRACE_DEPTH} are read")
 
 
 def _decoder() -> LatexNodes2Text:
@@ -41,12 +90,27 @@ def _decoder() -> LatexNodes2Text:
             MacroTextSpec("textbraceright", "}"),
             MacroTextSpec("textasciicircum", "^"),
             MacroTextSpec("textquotedbl", '"'),
+            # The BibTeX idiom for sorting ("{\\noopsort{1973b}}1973", xampl.bib): prints nothing.
+            MacroTextSpec("noopsort", ""),
         ],
     )
     return LatexNodes2Text(latex_context=db, math_mode="verbatim")
 
 
+def _parser_context() -> macrospec.LatexContextDb:
+    db = latexwalker.get_default_latex_context_db()
+    # hyperref's \href{url}{text}, common in notes: without its two arguments pylatexenc's
+    # own text rule for it reads past the end of its argument list.
+    db.add_context_category(
+        "massage-kb",
+        prepend=True,
+        macros=[macrospec.MacroSpec("href", "{{"), macrospec.MacroSpec("noopsort", "{")],
+    )
+    return db
+
+
 _DECODER = _decoder()
+_PARSER_CONTEXT = _parser_context()
 _ENCODER = UnicodeToLatexEncoder(
     non_ascii_only=True, replacement_latex_protection="braces-all", unknown_char_warning=False
 )
@@ -59,7 +123,16 @@ def decode(value: str) -> str:
     """Return the Unicode text a LaTeX value stands for."""
     if not _NEEDS_DECODING.search(value):
         return value
-    return _DECODER.latex_to_text(_BARE_SPECIAL.sub(r"\\\1", value))
+    check_size(value)
+    walker = latexwalker.LatexWalker(
+        _BARE_SPECIAL.sub(r"\\\1", value), latex_context=_PARSER_CONTEXT, tolerant_parsing=True
+    )
+    try:
+        nodes, _, _ = walker.get_latex_nodes()
+        return _DECODER.nodelist_to_text(nodes)
+    except (latexwalker.LatexWalkerError, IndexError, KeyError, ValueError, RecursionError) as e:
+        # pylatexenc's rules for a macro used otherwise than LaTeX defines it.
+        raise UnreadableValue(f"has LaTeX that cannot be read ({type(e).__name__})") from None
 
 
 def collapse(text: str) -> str:
@@ -161,9 +234,12 @@ def resolve(raw: str, strings: dict[str, str], month_field: bool = False) -> str
             pieces.append(part)
         elif re.fullmatch(r"[^\s{}\"#,=]+", part):
             name = part.lower()
-            # The month field always means the month, even where a file renames the macros.
+            # The month field always means the month, even where a file renames the macros;
+            # JabRef and Zotero also read a bare `november` or `Nov.` there.
             if month_field and name in MONTH_MACROS:
                 pieces.append(MONTH_MACROS[name])
+            elif month_field and name not in strings and month_number(part):
+                pieces.append(MONTH_NAMES[(month_number(part) or 1) - 1])
             elif name in strings:
                 pieces.append(strings[name])
             elif name in MONTH_MACROS:
@@ -183,4 +259,4 @@ def month_number(text: str) -> int | None:
     for number, name in enumerate(MONTH_NAMES, start=1):
         if value in (name.lower(), name[:3].lower(), name[:4].lower()):
             return number
-    return None
+    return LOCAL_MONTHS.get(value)

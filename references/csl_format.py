@@ -13,6 +13,8 @@ from typing import Any
 
 from citeproc.string import String
 
+from references.record import link_target
+
 _TAGS = {"i": "\ue000", "b": "\ue002", "u": "\ue004", "sup": "\ue006", "sub": "\ue008"}
 _SMALL_CAPS = "\ue00a"
 _LINK_OPEN, _LINK_MID, _LINK_CLOSE = "\ue010", "\ue011", "\ue012"
@@ -245,7 +247,15 @@ def finish_html(text: str) -> str:
 
     text = _LINK_RE.sub(link, text)
     text = html.escape(text, quote=False)
-    text = _LINK_RE.sub(lambda m: f'<a href="{m.group(1)}">{m.group(2)}</a>', text)
+    # Only http(s) becomes a link: a record's javascript: or data: URL stays text.
+    text = _LINK_RE.sub(
+        lambda m: (
+            f'<a href="{m.group(1)}">{m.group(2)}</a>'
+            if link_target(html.unescape(m.group(1)))
+            else m.group(2)
+        ),
+        text,
+    )
     text = _SUPERSCRIPT_RE.sub(lambda m: f"<sup>{_SUPERSCRIPTS[m.group(0)]}</sup>", text)
     return _tags(text)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from references import bibtex, csljson, medline, ris
 from references.record import FormatError, ReadResult, Record
+from references.validate import validate_result
 
 FORMATS = ("bib", "ris", "medline", "csl-json")
 WRITABLE = ("bib", "ris", "csl-json")
@@ -67,10 +68,10 @@ def detect(path: str | Path, text: str) -> str:
 
 
 def read_text(text: str, format: str, file: str = "<text>") -> ReadResult:
-    """Read text in a named format."""
+    """Read text in a named format; every record passes the one CSL-JSON validation."""
     if format not in _READERS:
         raise FormatError(file, f"unknown format {format!r}; known: {', '.join(FORMATS)}")
-    return _READERS[format](text, file)
+    return validate_result(_READERS[format](text, file), file)
 
 
 def read_path(path: str | Path) -> ReadResult:

@@ -1,8 +1,9 @@
 """Read PubMed's MEDLINE format (.nbib, pubmed-*.txt) as CSL-JSON records.
 
 Tag lines are `XXXX- value` (the tag padded to four columns), continuation lines start with
-six spaces, and records are separated by blank lines. A line that is neither, and a record
-without PMID or title, become failures with their line numbers.
+six spaces, and records are separated by blank lines; a `PMID-` line starts a new record even
+without a blank line before it (files joined or edited by hand). A line that is neither, and a
+record without PMID or title, become failures with their line numbers.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ _ROLE_TAGS = {"FAU": "author", "AU": "author", "CN": "author", "FED": "editor", 
 def read(text: str, file: str = "<text>") -> ReadResult:
     """Read MEDLINE text; records that cannot be read become failures."""
     result = ReadResult(format=FORMAT)
-    lines = text.lstrip("\ufeff").splitlines()
+    # Lines end at "\n" alone, as in an editor (splitlines also breaks at U+2028 and others).
+    lines = [line.removesuffix("\r") for line in text.lstrip("\ufeff").split("\n")]
     tags: list[tuple[str, str]] = []
     start = 0
     error: tuple[int, str] | None = None
@@ -41,7 +43,11 @@ def read(text: str, file: str = "<text>") -> ReadResult:
         elif not (values.get("TI") or values.get("BTI")):
             result.failures.append(Failure(file, start, key, "record has no title (TI)", raw))
         else:
-            result.records.append(_record(tags))
+            try:
+                result.add(_record(tags), start)
+            except Exception as e:  # noqa: BLE001 - the record fails, its neighbours stay
+                error_text = f"cannot be read ({type(e).__name__}: {e})"
+                result.failures.append(Failure(file, start, key, error_text, raw))
         tags, error = [], None
 
     for number, line in enumerate(lines, start=1):
@@ -49,9 +55,12 @@ def read(text: str, file: str = "<text>") -> ReadResult:
         if not line.strip():
             finish(number - 1)
         elif m:
+            tag = m.group(1) or m.group(3)
+            if tag == "PMID" and tags:
+                finish(number - 1)
             if not tags:
                 start = number
-            tags.append((m.group(1) or m.group(3), (m.group(2) or "").strip()))
+            tags.append((tag, (m.group(2) or "").strip()))
         elif line.startswith("      ") and tags:
             tag, value = tags[-1]
             tags[-1] = (tag, f"{value} {line.strip()}")

@@ -7,11 +7,14 @@ A record is a plain ``dict`` shaped like a CSL-JSON item (https://citeproc-js.re
 and ``DOI``, ``PMID``, ``PMCID``, ``URL`` in CSL's spelling. Fields CSL has no
 variable for keep their source name in lower case (``keywords`` as a list of
 strings, ``language``, ``abstract``). Readers return records and failures;
-they never drop an entry silently.
+they never drop an entry silently: what they read differently from the file (a made-up key, a
+field given twice) is a warning, and what is not a reference (a biblatex ``@set``) is listed
+as skipped, both with the entry's line.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,10 +51,26 @@ class ReadResult:
     records: list[Record] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     format: str = ""
+    # Oddities read the way Zotero and JabRef read them, one line each; --strict refuses them.
+    warnings: list[Failure] = field(default_factory=list)
+    skipped: list[Failure] = field(default_factory=list)  # entries that are not references
+    lines: list[int] = field(default_factory=list)  # the line each record starts on
+
+    def add(self, record: Record, line: int) -> None:
+        """Add a record read from the entry that starts on ``line``."""
+        self.records.append(record)
+        self.lines.append(line)
+
+    def line_of(self, index: int) -> int:
+        """Return the line the record at ``index`` starts on (1 when the reader did not say)."""
+        return self.lines[index] if index < len(self.lines) else 1
 
     def extend(self, other: ReadResult) -> None:
         self.records.extend(other.records)
+        self.lines.extend(other.lines)
         self.failures.extend(other.failures)
+        self.warnings.extend(other.warnings)
+        self.skipped.extend(other.skipped)
 
 
 class FormatError(Exception):
@@ -73,8 +92,6 @@ def year_of(record: Record) -> int | None:
             return None
     raw = issued.get("raw") or issued.get("literal")
     if raw:
-        import re
-
         m = re.search(r"\b(1[5-9]\d\d|20\d\d)\b", str(raw))
         if m:
             return int(m.group(1))
@@ -99,3 +116,18 @@ def family_of(name: dict[str, Any]) -> str:
     particle = name.get("non-dropping-particle")
     family = str(name.get("family") or "")
     return f"{particle} {family}" if particle else family
+
+
+# Browsers drop ASCII tabs and newlines anywhere in a URL and C0 controls and spaces around it
+# before reading its scheme, so " Java\tScript:" is javascript: to them.
+_URL_IGNORED = re.compile(r"[\t\n\r]")
+_WEB_URL = re.compile(r"https?://", re.IGNORECASE)
+_C0_AND_SPACE = "".join(chr(c) for c in range(0x21))
+
+
+def link_target(url: object) -> str | None:
+    """Return a URL as a browser would follow it if it is http(s), else None (show it as text)."""
+    if not isinstance(url, str):
+        return None
+    cleaned = _URL_IGNORED.sub("", url).strip(_C0_AND_SPACE)
+    return cleaned if _WEB_URL.match(cleaned) else None

@@ -1,7 +1,9 @@
 """Read and write RIS (Zotero, EndNote, Embase, Scopus, PubMed) as CSL-JSON records.
 
-The reader counts records itself: a record without TY or ER, and an untagged line that is not
-the continuation of an abstract, title or note, each become a Failure with its line number.
+The reader counts records itself: a record without TY or ER becomes a Failure with its line
+number. An untagged line inside a record continues the tag before it, whatever the tag, as
+EndNote, Zotero and Web of Science write wrapped values; under the tags EndNote repeats on
+lines of their own (notes, keywords, addresses, ISSNs) it is a further value.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from references.record import Failure, ReadResult, Record
 
 FORMAT = "ris"
 TAG_RE = re.compile(r"^([A-Z][A-Z0-9])  -(?: (.*))?$")
-CONTINUED = {"AB", "N2", "TI", "T1"}
 # EndNote writes further values of these tags on untagged lines of their own.
 REPEATED = {"N1", "KW", "AD", "SN"}
 
@@ -89,7 +90,6 @@ SIMPLE = {
 class _Raw:
     line: int
     tags: list[tuple[str, str]] = field(default_factory=list)
-    error: tuple[int, str] | None = None
 
 
 def read(text: str, file: str = "<text>") -> ReadResult:
@@ -97,7 +97,8 @@ def read(text: str, file: str = "<text>") -> ReadResult:
     result = ReadResult(format=FORMAT)
     current: _Raw | None = None
     stray: _Raw | None = None  # tagged lines outside a record: a record without TY
-    lines = text.lstrip("\ufeff").splitlines()
+    # Lines end at "\n" alone, as in an editor (splitlines also breaks at U+2028 and others).
+    lines = [line.removesuffix("\r") for line in text.lstrip("\ufeff").split("\n")]
 
     def fail(raw: _Raw, line: int, error: str, end: int) -> None:
         key = dict(raw.tags).get("ID") or dict(raw.tags).get("AN")
@@ -133,10 +134,10 @@ def read(text: str, file: str = "<text>") -> ReadResult:
                     stray = stray or _Raw(number)
                     stray.tags.append((tag, value))
             elif tag == "ER":
-                if current.error:
-                    fail(current, current.error[0], current.error[1], number)
-                else:
-                    result.records.append(_record(current.tags))
+                try:
+                    result.add(_record(current.tags), current.line)
+                except Exception as e:  # noqa: BLE001 - the record fails, its neighbours stay
+                    fail(current, current.line, f"cannot be read ({type(e).__name__}: {e})", number)
                 current = None
             else:
                 current.tags.append((tag, value))
@@ -144,16 +145,9 @@ def read(text: str, file: str = "<text>") -> ReadResult:
             continue
         elif current is not None and current.tags[-1][0] in REPEATED:
             current.tags.append((current.tags[-1][0], line.strip()))
-        elif current is not None and current.tags[-1][0] in CONTINUED:
+        elif current is not None:
             tag, value = current.tags[-1]
             current.tags[-1] = (tag, f"{value} {line.strip()}".strip())
-        elif current is not None:
-            if current.error is None:
-                after = current.tags[-1][0]
-                current.error = (
-                    number,
-                    f"untagged line after {after} in the record from line {current.line}",
-                )
         elif stray is not None:
             stray.tags.append(("", line))
         else:

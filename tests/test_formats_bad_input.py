@@ -22,35 +22,11 @@ CASES = [
     ),
     pytest.param(
         "bib",
-        GOOD_BIB + "@article{good, title={Again}}\n",
-        2,
-        "good",
-        "duplicate key 'good'",
-        id="duplicate_key",
-    ),
-    pytest.param(
-        "bib",
-        GOOD_BIB + "@article{, title={No key}}\n",
-        2,
-        None,
-        "entry has no key",
-        id="entry_without_key",
-    ),
-    pytest.param(
-        "bib",
         GOOD_BIB + "@article{b,\n  title = ,\n  year={2000}}\n",
         2,
         "b",
         "field 'title' has no value",
         id="field_without_value",
-    ),
-    pytest.param(
-        "bib",
-        GOOD_BIB + "@article{c, title={x}, title={y}}\n",
-        2,
-        "c",
-        "field given twice: title",
-        id="field_given_twice",
     ),
     pytest.param(
         "bib",
@@ -67,9 +43,6 @@ CASES = [
         "e",
         "Expected a `=`",
         id="field_without_equals",
-    ),
-    pytest.param(
-        "bib", GOOD_BIB + "@article{f}\n", 2, "f", "entry has no fields", id="entry_without_fields"
     ),
     pytest.param(
         "ris",
@@ -94,14 +67,6 @@ CASES = [
         None,
         "record has no TY",
         id="ris_record_without_ty",
-    ),
-    pytest.param(
-        "ris",
-        "TY  - JOUR\nID  - k1\nAU  - Doe, J\nstray text\nER  - \n",
-        4,
-        "k1",
-        "untagged line after AU",
-        id="ris_stray_line_in_record",
     ),
     pytest.param(
         "ris",
@@ -143,7 +108,7 @@ CASES = [
         '[\n  {"id": "a", "type": 3}\n]',
         2,
         "a",
-        "item 'type' is not a string",
+        "'type' is not a CSL type: 3",
         id="csl_type_not_string",
     ),
     pytest.param(
@@ -159,7 +124,7 @@ CASES = [
         '[\n  {"id": "a", "type": "book", "author": "Doe"}\n]',
         2,
         "a",
-        "not a list of name objects",
+        "'author' is not a list of names: 'Doe'",
         id="csl_author_not_list",
     ),
 ]
@@ -176,6 +141,81 @@ def test_bad_entry_becomes_failure(
     assert error in failure.error
     assert "\n" not in failure.error
     assert failure.raw
+
+
+# Where Zotero and JabRef read a file, it is read too: one warning line per oddity.
+ODDITIES = [
+    pytest.param(
+        GOOD_BIB + "@article{good, title={Again}}\n",
+        ["good", "gooda"],
+        (2, "good", "key 'good' is used twice; this entry is 'gooda'"),
+        id="key_used_twice_gets_a_suffix",
+    ),
+    pytest.param(
+        GOOD_BIB + "@article{, title={No key}}\n",
+        ["good", None],
+        (2, None, "entry has no key; one is made from author, year and title"),
+        id="entry_without_key",
+    ),
+    pytest.param(
+        GOOD_BIB + "@article{title={No key or comma}, year = 2001}\n",
+        ["good", None],
+        (2, None, "entry has no key; one is made from author, year and title"),
+        id="entry_without_key_or_comma",
+    ),
+    pytest.param(
+        GOOD_BIB + "@article{c, title={x}, title={y}}\n",
+        ["good", "c"],
+        (2, "c", "field given twice: title; the first is kept"),
+        id="field_given_twice_keeps_the_first",
+    ),
+    pytest.param(
+        "Exported by hand\nnote = {stray}\n" + GOOD_BIB,
+        ["good"],
+        (1, None, "text outside any entry is skipped"),
+        id="free_text_between_entries",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "keys", "warning"), ODDITIES)
+def test_oddity_is_read_with_one_warning(
+    text: str, keys: list[str | None], warning: tuple[int, str | None, str]
+) -> None:
+    result = formats.read_text(text, "bib", "in.bib")
+    assert result.failures == []
+    assert [r.get("id") for r in result.records] == keys
+    assert [(w.line, w.key, w.error) for w in result.warnings] == [warning]
+
+
+def test_field_given_twice_keeps_the_first_value() -> None:
+    result = formats.read_text("@article{c, title={First}, title={Second}}\n", "bib")
+    assert result.records[0]["title"] == "First"
+
+
+@pytest.mark.parametrize(
+    ("month", "number"),
+    [("november", 11), ("Nov.", 11), ("{November}", 11), ("sept", 9), ("{März}", 3), ("mai", 5)],
+)
+def test_full_abbreviated_and_local_month_names_are_months(month: str, number: int) -> None:
+    text = f"@article{{m, title={{T}}, year = 2001, month = {month}}}\n"
+    result = formats.read_text(text, "bib")
+    assert result.failures == []
+    assert result.records[0]["issued"] == {"date-parts": [[2001, number]]}
+
+
+def test_set_entries_are_skipped_and_listed() -> None:
+    text = "@set{group, entryset = {a,b}}\n" + GOOD_BIB
+    result = formats.read_text(text, "bib", "in.bib")
+    assert [r["id"] for r in result.records] == ["good"]
+    assert [(s.line, s.key) for s in result.skipped] == [(1, "group")]
+    assert "@set" in result.skipped[0].error
+    assert result.failures == []
+
+
+def test_entry_with_only_a_key_is_a_record_without_title() -> None:
+    result = formats.read_text(GOOD_BIB + "@misc{f}\n", "bib")
+    assert [r.get("title") for r in result.records] == ["Fine", None]
 
 
 def test_good_entries_next_to_bad_ones_are_kept() -> None:
@@ -251,3 +291,74 @@ def test_bom_is_accepted(tmp_path: Path) -> None:
     path = tmp_path / "bom.bib"
     path.write_bytes("\ufeff@article{a, title={Müller}}\n".encode())
     assert formats.read_path(path).records[0]["title"] == "Müller"
+
+
+# Input that once raised a traceback or took seconds: one failure line, or a record.
+HOSTILE = [
+    pytest.param(
+        "@article{k, title = " + "{" * 248 + "x" + "}" * 248 + "}\n",
+        "field 'title' nests braces 248 deep; at most 32 are read",
+        id="248_nested_braces",
+    ),
+    pytest.param(
+        "@article{k, title = {" + "a" * 1_000_000 + "{}}}\n",
+        "field 'title' is 1,000,004 characters long; a field is read up to 50,000",
+        id="1mb_field_with_one_brace_pair",
+    ),
+    pytest.param(
+        "@article{k, title = {" + "a" * 1_000_000 + "{}\n",
+        "Unexpectedly reached end of file",
+        id="1mb_field_with_one_unclosed_brace",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "error"), HOSTILE)
+def test_hostile_bibtex_is_one_failure_line(text: str, error: str) -> None:
+    result = formats.read_text(text, "bib", "in.bib")
+    assert result.records == []
+    assert [(f.line, f.key) for f in result.failures] == [(1, "k")]
+    assert error in result.failures[0].error
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (r"\href{https://example.org/a_b%20c}{the trial page}", "the trial page <https://"),
+        (r"$\begin{array}{cc} a & b \end{array}$", "a"),
+        (r"\begin{array}{cc} a & b \end{array}", "a"),
+    ],
+)
+def test_latex_that_once_crashed_is_read(value: str, expected: str) -> None:
+    result = formats.read_text(f"@article{{k, title={{T}}, note = {{{value}}}}}\n", "bib")
+    assert result.failures == []
+    assert expected in result.records[0]["note"]
+
+
+def test_deeply_nested_json_is_one_line() -> None:
+    with pytest.raises(FormatError) as caught:
+        formats.read_text("[" * 993 + "]" * 993, "csl-json", "deep.json")
+    assert caught.value.failure.message() == (
+        "deep.json:1: nests arrays and objects 993 deep; CSL-JSON is read to 32"
+    )
+
+
+def test_ris_continuation_lines_belong_to_the_tag_before_them() -> None:
+    text = (
+        "TY  - JOUR\nID  - k1\nTI  - A title that\nwraps onto a second line\n"
+        "DB  - PubMed via\nEndNote\nAN  - 123\nKW  - massage\nback pain\nER  - \n"
+    )
+    result = formats.read_text(text, "ris", "in.ris")
+    assert result.failures == []
+    (record,) = result.records
+    assert record["title"] == "A title that wraps onto a second line"
+    assert record["archive"] == "PubMed via EndNote"
+    assert record["keywords"] == ["massage", "back pain"]
+
+
+def test_medline_records_without_a_blank_line_between_them_are_two() -> None:
+    text = "PMID- 1\nTI  - First\nFAU - One, Ann\nPMID- 2\nTI  - Second\nFAU - Two, Bob\n"
+    result = formats.read_text(text, "medline", "in.txt")
+    assert [(r["PMID"], r["title"]) for r in result.records] == [("1", "First"), ("2", "Second")]
+    assert [[a["family"] for a in r["author"]] for r in result.records] == [["One"], ["Two"]]
+    assert result.lines == [1, 4]

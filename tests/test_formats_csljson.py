@@ -22,7 +22,7 @@ def test_zotero_export() -> None:
 
 def test_single_item_and_unknown_keys_are_kept() -> None:
     item = {"id": 7, "type": "book", "title": "T", "kb": {"design": "rct"}}
-    record = csljson.read(json.dumps(item)).records[0]
+    record = formats.read_text(json.dumps(item), "csl-json").records[0]
     assert record == {"id": "7", "type": "book", "title": "T", "kb": {"design": "rct"}}
 
 

@@ -26,8 +26,26 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    from web import checker, citations, pages, reference_pages, responses, search_pages, store
+    from web import (
+        checker,
+        citations,
+        guards,
+        pages,
+        reference_pages,
+        responses,
+        search_pages,
+        store,
+    )
 
-    for module in (store, responses, pages, search_pages, reference_pages, citations, checker):
+    for module in (
+        store,
+        responses,
+        guards,
+        pages,
+        search_pages,
+        reference_pages,
+        citations,
+        checker,
+    ):
         module.init_app(app)
     return app

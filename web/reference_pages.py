@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, request, url_for
+from sqlmodel import select
 
 from kb import citing, evidence
+from kb.models import Reference
 from web import store
 from web.citations import attachment, formatted, style_options
 from web.params import Params, style_named
@@ -50,12 +52,20 @@ def formatted_refs(key: str) -> list[citing.Reference]:
     return citing.load_references(store.session(), [key])
 
 
-def export(key: str, ext: str) -> Response:
+def export(key: str, ext: str) -> Response | tuple[str, int]:
     """Send one reference as a BibTeX, RIS or CSL-JSON file."""
+    if not _held(key) and _held(f"{key}.{ext}"):
+        return reference(f"{key}.{ext}")  # a key that itself ends in ".bib", ".ris" or ".json"
     Params(request.args, (), strict=True)
     fmt, media_type = EXPORTS[ext]
     citation = formatted([key], style_named(""), fmt)
     return attachment(citation.text, f"{key.replace('/', '-')}.{ext}", media_type)
+
+
+def _held(key: str) -> bool:
+    """Tell whether the library holds a reference with this key."""
+    found = store.session().exec(select(Reference.key).where(Reference.key == key)).first()
+    return found is not None
 
 
 def init_app(app: Flask) -> None:

@@ -53,30 +53,51 @@ def init(ctx: click.Context, reset: bool, yes: bool) -> None:
 @click.option(
     "--skip-bad", is_flag=True, help="Import the good records and list the rejected ones."
 )
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse what is otherwise imported with a warning: entries without a key or title, "
+    "a key or field given twice, biblatex @set entries.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.pass_context
 def import_(
-    ctx: click.Context, paths: tuple[Path, ...], dry_run: bool, skip_bad: bool, as_json: bool
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    dry_run: bool,
+    skip_bad: bool,
+    strict: bool,
+    as_json: bool,
 ) -> None:
     """Import BibTeX, RIS, PubMed MEDLINE (.nbib/.txt) or CSL-JSON files.
 
     All or nothing: one bad record rejects the import and the store is unchanged,
-    unless --skip-bad is given.
+    unless --skip-bad is given. What Zotero and JabRef import with a shrug (an entry
+    without a key or a title, a key used twice in a file) is imported with one
+    warning line each; --strict refuses it instead. Two imports into one data folder
+    take turns: the second waits for the first.
 
     \b
     Example:
       kb import zotero-export.bib pubmed-massage.nbib
       kb import --dry-run embase.ris
+      kb import --strict biblatex-examples.bib
       kb import --skip-bad --json library.json
     """
     settings = _settings(ctx)
     _require_store(settings)
-    records, failures = library.read_files(paths)
+    reading = library.read_all(paths)
+    records, failures = reading.records, reading.failures
+    options = {
+        "dry_run": dry_run,
+        "skip_bad": skip_bad,
+        "strict": strict,
+        "warnings": reading.warnings,
+        "skipped": reading.skipped,
+    }
     try:
         if as_json or len(records) < 200:
-            report = library.import_records(
-                settings, records, failures, dry_run=dry_run, skip_bad=skip_bad
-            )
+            report = library.import_records(settings, records, failures, **options)
         else:
             with click.progressbar(
                 length=len(records),
@@ -89,10 +110,11 @@ def import_(
                     settings,
                     records,
                     failures,
-                    dry_run=dry_run,
-                    skip_bad=skip_bad,
                     progress=lambda done: bar.update(done - bar.pos),
+                    **options,
                 )
+    except db.ImportBusy as error:
+        raise click.ClickException(str(error)) from None
     except library.ImportRejected as error:
         if as_json:
             _echo_json({**error.report.as_json(), "added": 0, "updated": 0, "duplicates": 0})
@@ -105,6 +127,10 @@ def import_(
         return
     for failure in report.rejected:
         click.echo(f"rejected: {failure.message()}", err=True)
+    for failure in report.warnings:
+        click.echo(f"warning: {failure.message()}", err=True)
+    for failure in report.skipped:
+        click.echo(f"skipped: {failure.message()}", err=True)
     for conflict in report.conflicts:
         click.echo(
             f"kept the library's {conflict.field} of {conflict.key}: {conflict.library!r} "
