@@ -171,27 +171,43 @@ def load_rows(
     ordered: bool = False,
     limit: int | None = None,
     offset: int = 0,
+    per_condition: int | None = None,
+    newer: dict[str, str] | None = None,
 ) -> list[StudyRow]:
     """Load study rows with two column queries; ``ordered`` sorts in SQL as pages show them.
 
     Ordered: by group (counting rows first), level, newest year, key; so a page of rows is
-    the same slice as the whole list would show.
+    the same slice as the whole list would show. ``per_condition`` keeps the first N rows of
+    each condition in that order (one query for a technique's every cell), by condition id.
     """
-    newer = superseded_by(session)
+    newer = superseded_by(session) if newer is None else newer
     query = (
         select(*_COLUMNS)
         .join(Reference, Evidence.reference_id == Reference.id)  # type: ignore[arg-type]
         .join(Condition, Evidence.condition_id == Condition.id)  # type: ignore[arg-type]
         .where(*where)
     )
-    if ordered:
-        query = query.order_by(
-            group_rank(newer),
-            level_rank(),
-            func.coalesce(Reference.year, 0).desc(),
-            Reference.key,
-            Condition.slug,
+    order = (
+        group_rank(newer),
+        level_rank(),
+        func.coalesce(Reference.year, 0).desc(),
+        Reference.key,
+        Condition.slug,
+    )
+    if per_condition is not None:
+        place = func.row_number().over(partition_by=Evidence.condition_id, order_by=order)
+        inner = query.add_columns(
+            Evidence.condition_id.label("place_condition"),  # type: ignore[attr-defined]
+            place.label("place"),
+        ).subquery()
+        columns = list(inner.c)[: len(_COLUMNS)]
+        query = (
+            select(*columns)
+            .where(inner.c.place <= per_condition)
+            .order_by(inner.c.place_condition, inner.c.place)
         )
+    elif ordered:
+        query = query.order_by(*order)
     else:
         query = query.order_by(Evidence.reference_id, Evidence.position)
     if limit is not None:
