@@ -73,31 +73,50 @@ def rule() -> Json:
     }
 
 
-def _harm(
-    session: Session, condition_id: int, grade: Json, names: dict[str, str] | None = None
-) -> list[Json]:
+def _harm(session: Session, condition_id: int, grade: Json) -> list[Json]:
     """Return the harm warnings of a grade: who found harm, with which technique, in a sentence."""
-    harmed: dict[str, list[str]] = grade.get("harm_techniques") or {}
+    return _harms(session, {condition_id: grade}).get(condition_id, [])
+
+
+def _harms(session: Session, grades: dict[int, Json]) -> dict[int, list[Json]]:
+    """Return the harm warnings of several conditions' grades (by condition id) in one query."""
+    harmed: dict[int, dict[str, list[str]]] = {
+        c: g["harm_techniques"] for c, g in grades.items() if g.get("harm_techniques")
+    }
     if not harmed:
-        return []
-    if names is None:
-        names = dict(session.exec(select(Modality.slug, Modality.name)).all())
+        return {}
+    names = dict(session.exec(select(Modality.slug, Modality.name)).all())
+    keys = sorted({k for found in harmed.values() for k in found})
     query = (
-        select(Reference.key, Reference.authors, Reference.year, Evidence.summary)
+        select(
+            Evidence.condition_id,
+            Reference.key,
+            Reference.authors,
+            Reference.year,
+            Evidence.summary,
+        )
         .join(Evidence, Evidence.reference_id == Reference.id)  # type: ignore[arg-type]
-        .where(Evidence.condition_id == condition_id, Reference.key.in_(list(harmed)))  # type: ignore[attr-defined]
-        .order_by(Reference.key)
+        .where(
+            Evidence.condition_id.in_(list(harmed)),  # type: ignore[union-attr]
+            Reference.key.in_(keys),  # type: ignore[attr-defined]
+        )
+        .order_by(Evidence.condition_id, Reference.key, Evidence.position)
     )
-    return [
-        {
-            "key": key,
-            "authors": short_authors(authors or []),
-            "year": year,
-            "techniques": [names.get(m, m) for m in harmed[key]],
-            "summary": summary,
-        }
-        for key, authors, year, summary in session.exec(query)
-    ]
+    warnings: dict[int, list[Json]] = defaultdict(list)
+    for condition_id, key, authors, year, summary in session.exec(query):
+        techniques = harmed[condition_id].get(key)
+        if techniques is None:  # a study that found harm for another of these conditions
+            continue
+        warnings[condition_id].append(
+            {
+                "key": key,
+                "authors": short_authors(authors or []),
+                "year": year,
+                "techniques": [names.get(m, m) for m in techniques],
+                "summary": summary,
+            }
+        )
+    return dict(warnings)
 
 
 def _tested(modality: Sequence[str], condition_id: int | None = None) -> Any:
@@ -298,13 +317,15 @@ def modality_page(session: Session, slug: str) -> Json:
     rows: dict[str, list[StudyRow]] = defaultdict(list)
     for row in load_rows(session, tested, per_condition=TECHNIQUE_PAGE_ROWS, newer=newer):
         rows[row.condition].append(row)
-    names = dict(session.exec(select(Modality.slug, Modality.name)).all())
+    cells = [
+        (condition, stored[(condition.slug, slug)])
+        for condition in session.exec(select(Condition).order_by(Condition.name))
+        if (condition.slug, slug) in stored
+    ]
+    harms = _harms(session, {condition.id or 0: grade for condition, grade in cells})
     conditions = []
     keys: list[str] = []
-    for condition in session.exec(select(Condition).order_by(Condition.name)):
-        grade = stored.get((condition.slug, slug))
-        if grade is None:
-            continue
+    for condition, grade in cells:
         listing = _listed(
             rows[condition.slug], totals[condition.id or 0], slug, 1, TECHNIQUE_PAGE_ROWS
         )
@@ -316,7 +337,7 @@ def modality_page(session: Session, slug: str) -> Json:
                 "modality": slug,
                 "modality_name": modality.name,
                 "grade": grade,
-                "harm": _harm(session, condition.id or 0, grade, names),
+                "harm": harms.get(condition.id or 0, []),
                 **listing,
             }
         )
