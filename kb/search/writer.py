@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import islice
@@ -39,6 +40,7 @@ HELPER_MINIMUM = 1000  # fewer references than this left for a helper process: n
 FEW_CANDIDATES = 64
 FOLD_AT = 24  # small segments (one per update) before an update re-indexes their documents
 SMALL = 500  # documents in a segment that counts as small
+WRITE_WAIT = 10.0  # seconds an update waits for another process's index writer
 
 
 def _small_segment_keys(writer: Any) -> list[str]:
@@ -91,7 +93,7 @@ def sync(settings: Settings, session: Session, keys: Iterable[str]) -> None:
         # Separate segment files, not one compound file: opening a reader on a compound segment
         # copies its term index into memory (~0.5 s at 100,000 references), and every update
         # opens one to delete the old document, and every search after it opens another.
-        writer = ix.writer(timeout=10.0, limitmb=128, compound=False)
+        writer = ix.writer(timeout=WRITE_WAIT, limitmb=128, compound=False)
         try:
             folded = _small_segment_keys(writer)
             vocabulary_folded = any(":" in key for key in folded)
@@ -308,6 +310,13 @@ def status(settings: Settings, session: Session) -> IndexStatus:
         return result
     if result.generation is None:
         result.problems.append("index carries no generation: run `kb reindex`")
+    elif result.generation > store_generation:
+        # Only a process killed between an index commit and a store commit (the order of an
+        # earlier version) leaves this: the index may hold references the store never kept.
+        result.problems.append(
+            f"index is ahead of the store (generation {result.generation}, store "
+            f"{store_generation}): it may hold writes the store lacks; run `kb reindex`"
+        )
     elif result.generation != store_generation:
         result.problems.append(
             f"index is stale (generation {result.generation}, store {store_generation}): run `kb reindex`"
@@ -327,12 +336,69 @@ def ensure_current(settings: Settings, session: Session) -> bool:
     return True
 
 
+class IndexBuilding(Exception):
+    """The index is missing and a background thread is building it: ask again shortly."""
+
+    retry_after = 10  # seconds a client is told to wait before asking again
+
+
+_building: set[Path] = set()  # index folders a background build is making
+_build_locks: dict[Path, threading.Lock] = {}
+_guard = threading.Lock()
+
+
+def build_lock(settings: Settings) -> threading.Lock:
+    """Return the lock a background build of this index folder holds while it works."""
+    with _guard:
+        return _build_locks.setdefault(settings.index_dir, threading.Lock())
+
+
+def building(settings: Settings) -> bool:
+    """Tell whether a background build of this (missing) index is under way."""
+    return settings.index_dir in _building
+
+
+def build_in_background(settings: Settings) -> threading.Thread:
+    """Bring the index up to date in a thread; a search of a missing one meanwhile raises
+    ``IndexBuilding`` instead of building it inside the request (seconds at 100,000)."""
+    with _guard:
+        _building.add(settings.index_dir)
+
+    def run() -> None:
+        try:
+            with build_lock(settings), db.session_scope(settings) as session:
+                ensure_current(settings, session)
+        finally:
+            with _guard:
+                _building.discard(settings.index_dir)
+
+    thread = threading.Thread(target=run, name="kb-index-build", daemon=True)
+    thread.start()
+    return thread
+
+
+def prepare(settings: Settings) -> threading.Thread | None:
+    """Make the index ready at start-up: one on disk is brought up to date here; a missing one
+    is built by a background thread, returned (searches meanwhile raise ``IndexBuilding``)."""
+    if not handle.of(settings).exists():
+        return build_in_background(settings)
+    with db.session_scope(settings) as session:
+        ensure_current(settings, session)
+    return None
+
+
 __all__ = [
     "BIG",
     "FOLD_AT",
+    "WRITE_WAIT",
+    "IndexBuilding",
     "IndexStatus",
+    "build_in_background",
+    "build_lock",
+    "building",
     "common_words",
     "ensure_current",
+    "prepare",
     "rebuild",
     "remove_leftovers",
     "status",
