@@ -6,7 +6,8 @@ a shrug (an entry without a key or a title, a key used twice) is imported with o
 each, and a biblatex @set is listed as skipped; ``strict`` refuses them instead. Duplicates are found by DOI, then
 PMID, then folded title + year + first author (fuzzy). A merge fills what the store lacks and
 never drops a field; a citation key, once given, never changes. Every write bumps the store's
-generation and updates the search index in the same operation.
+generation and logs the keys it changed (for other hosts on the same store), commits, and then
+updates the search index: the index may fall behind the store, never run ahead of it.
 """
 
 from __future__ import annotations
@@ -337,7 +338,7 @@ def import_records(
                 session.rollback()
                 return report
             if changed:
-                db.bump_generation(session)
+                db.bump_generation(session, changed)
                 session.flush()
                 summaries.refresh(session)
         # The store commits first, then the index: a process killed between the two leaves the

@@ -8,10 +8,12 @@ store's. Both writers go through the bulk writer (``kb.search.bulk``).
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import islice
@@ -72,7 +74,9 @@ def _drop_emptied(writer: Any, segments: list[Any]) -> list[Any]:
     return [segment for segment in segments if segment.doc_count() > 0]
 
 
-def sync(settings: Settings, session: Session, keys: Iterable[str]) -> None:
+def sync(
+    settings: Settings, session: Session, keys: Iterable[str], generation: int | None = None
+) -> None:
     """Re-index these references (and the vocabulary when it changed); record the generation.
 
     One writer and one commit for any number of keys; the documents of small segments left by
@@ -115,7 +119,9 @@ def sync(settings: Settings, session: Session, keys: Iterable[str]) -> None:
             raise
         # Segments whose every document was re-indexed above are dropped (their files go too).
         writer.commit(mergetype=_drop_emptied)
-        write_meta(settings.index_dir, db.generation(session), signature)
+        if generation is None:
+            generation = db.generation(session)
+        write_meta(settings.index_dir, generation, signature)
 
 
 def common_words(settings: Settings) -> frozenset[str]:
@@ -170,6 +176,11 @@ def rebuild(settings: Settings, session: Session, progress: Progress | None = No
     pool. The common words are counted once the first ``COMMON_SAMPLE`` references are in.
     Above ``BIG`` references a second process (``Helper``) writes the later half meanwhile.
     """
+    with build_lock(settings):
+        return _rebuild(settings, session, progress)
+
+
+def _rebuild(settings: Settings, session: Session, progress: Progress | None) -> int:
     total = session.exec(select(func.count()).select_from(Reference)).one()
     folder = settings.index_dir
     folder.parent.mkdir(parents=True, exist_ok=True)
@@ -330,10 +341,66 @@ def status(settings: Settings, session: Session) -> IndexStatus:
 
 def ensure_current(settings: Settings, session: Session) -> bool:
     """Rebuild the index when it is missing, stale or unreadable; return whether it did."""
-    if status(settings, session).ok:
-        return False
-    rebuild(settings, session)
-    return True
+    with build_lock(settings):  # a rebuild under way in another thread is waited for
+        if status(settings, session).ok:
+            return False
+        rebuild(settings, session)
+        return True
+
+
+CATCH_UP_EVERY = 2.0  # seconds between a searcher's looks at the store's generation
+_looked: dict[Path, float] = {}
+_catching_up: set[Path] = set()
+
+
+def catch_up(settings: Settings, session: Session) -> str:
+    """Bring an index behind the store (another host wrote) up to date from the change log.
+
+    The keys changed since the index's generation are re-indexed (one ``sync``); when the log
+    no longer reaches back, or the index is ahead or of another schema, it is rebuilt in a
+    background thread, searches using the old index meanwhile. Returns what was done:
+    "current", "synced", "rebuilding" or "busy" (another thread of this process is at it).
+    """
+    folder = settings.index_dir
+    with _guard:
+        if folder in _catching_up or folder in _building:
+            return "busy"
+        _catching_up.add(folder)
+    try:
+        h = handle.of(settings)
+        meta = h.meta()[0]
+        ours = meta.get("generation")
+        store = db.generation(session)
+        if ours == store and h.current_schema():
+            return "current"
+        keys = None
+        if isinstance(ours, int) and ours < store and h.current_schema():
+            keys = db.changes_since(session, ours, store)
+        if keys is None:
+            build_in_background(settings)
+            return "rebuilding"
+        sync(settings, session, keys, generation=store)
+        return "synced"
+    finally:
+        with _guard:
+            _catching_up.discard(folder)
+
+
+def catch_up_now_and_then(settings: Settings, session: Session) -> None:
+    """Catch up (``catch_up``) at most once every ``CATCH_UP_EVERY`` seconds per index folder.
+
+    A search costs one clock read; once in two seconds, one query of the store's generation.
+    A failure (another process holds the index writer) is left to the next look.
+    """
+    now = time.monotonic()
+    folder = settings.index_dir
+    if now - _looked.get(folder, float("-inf")) < CATCH_UP_EVERY:
+        return
+    _looked[folder] = now
+    try:
+        catch_up(settings, session)
+    except Exception:
+        logging.getLogger(__name__).exception("catching up the index at %s failed", folder)
 
 
 class IndexBuilding(Exception):
@@ -343,14 +410,15 @@ class IndexBuilding(Exception):
 
 
 _building: set[Path] = set()  # index folders a background build is making
-_build_locks: dict[Path, threading.Lock] = {}
+_build_locks: dict[Path, threading.RLock] = {}
 _guard = threading.Lock()
 
 
-def build_lock(settings: Settings) -> threading.Lock:
-    """Return the lock a background build of this index folder holds while it works."""
+def build_lock(settings: Settings) -> threading.RLock:
+    """Return the lock a rebuild of this index folder holds while it works (one at a time in a
+    process: they share the ``.index-building-PID`` folder)."""
     with _guard:
-        return _build_locks.setdefault(settings.index_dir, threading.Lock())
+        return _build_locks.setdefault(settings.index_dir, threading.RLock())
 
 
 def building(settings: Settings) -> bool:
@@ -389,6 +457,7 @@ def prepare(settings: Settings) -> threading.Thread | None:
 
 __all__ = [
     "BIG",
+    "CATCH_UP_EVERY",
     "FOLD_AT",
     "WRITE_WAIT",
     "IndexBuilding",
@@ -396,6 +465,8 @@ __all__ = [
     "build_in_background",
     "build_lock",
     "building",
+    "catch_up",
+    "catch_up_now_and_then",
     "common_words",
     "ensure_current",
     "prepare",
