@@ -40,6 +40,7 @@ from citeproc.string import MixedString, NoCase, String, join
 from lxml import etree
 
 from references.csl_format import QUOTE_CLOSE, QUOTE_OPEN, PlainFormat
+from references.csl_pages import format_pages
 
 CSL_NS = "http://purl.org/net/xbiblio/csl"
 LOCALES_DIR = Path(os.path.dirname(citeproc.__file__)) / "data" / "locales"
@@ -309,6 +310,23 @@ class Text(_Memo, model.Text):
         if prefix.startswith("http"):
             return String(formatter.link(href, prefix + str(shown)) + suffix)
         return String(prefix + formatter.link(href, str(shown)) + suffix)
+
+    def _process(self, value: Any, variable: str) -> Any:
+        if variable != "page":
+            return super()._process(value, variable)
+        root = self.get_root()
+        delimiter = root.__dict__.get("_page_delimiter")
+        if delimiter is None:
+            try:
+                delimiter = str(self.get_single_term("page-range-delimiter") or EN_DASH)
+            except Exception:  # noqa: BLE001 - a locale without the term uses a dash
+                delimiter = EN_DASH
+            root.__dict__["_page_delimiter"] = delimiter
+        text = str(value)
+        pages = format_pages(
+            text, root.get_option("page-range-format"), delimiter, self._format_last_page
+        )
+        return super()._process(value, variable) if pages is None else String(pages)
 
     def _format_last_page(self, first: str, last: str) -> str:
         if len(last) > len(first):  # 3-18: nothing to abbreviate (citeproc-py printed "3–8")

@@ -346,3 +346,27 @@ def test_a_delimiter_after_an_inverted_name_only() -> None:
     three = dict(two, id="th", author=[*two["author"], {"family": "Loe", "given": "Cy"}])
     assert Citer().citation([two], style) == "Roe, A., and B. Poe"  # Roe is inverted
     assert Citer().citation([three], style) == "Roe, A., B. Poe and C. Loe"  # Poe is not
+
+
+def test_prefixed_page_ranges_keep_their_prefix_and_odd_ones_stay_as_written() -> None:
+    from references.clusters import CiteItem, Cluster, cite_document
+
+    def pages(page: str, range_format: str | None) -> str:
+        option = f' page-range-format="{range_format}"' if range_format else ""
+        style = (
+            '<style xmlns="http://purl.org/net/xbiblio/csl" class="note" version="1.0"'
+            f"{option}><info><id/><title/><updated>2020-01-01T00:00:00+00:00</updated></info>"
+            '<citation><layout><text variable="page"/></layout></citation></style>'
+        )
+        record = _work("k", "Kneader", "Jo", 2012, page=page)
+        return cite_document([record], [Cluster([CiteItem("k")])], style).citations[0]
+
+    assert pages("S12 - S19", "expanded") == "S12–S19"
+    assert pages("S212 - S19", "minimal") == "S212–9"
+    assert pages("e1304-e1309", "chicago") == "e1304–9"
+    # A prefix on one end only, or a last page below the first: nobody can say what is meant.
+    assert pages("S12 - 19", "expanded") == "S12-19"
+    assert pages("12 - S19", "expanded") == "12-S19"
+    assert pages("48-36", "expanded") == "48-36"
+    # No page-range-format: joined with the delimiter, not expanded.
+    assert pages("212-19", None) == "212–19"
