@@ -370,3 +370,26 @@ def test_prefixed_page_ranges_keep_their_prefix_and_odd_ones_stay_as_written() -
     assert pages("48-36", "expanded") == "48-36"
     # No page-range-format: joined with the delimiter, not expanded.
     assert pages("212-19", None) == "212–19"
+
+
+def test_a_cite_group_delimiter_groups_and_separates_year_suffixes() -> None:
+    from references.clusters import CiteItem, Cluster, cite_document
+
+    body = (
+        '<names variable="author"><name form="short"/></names>'
+        '<date variable="issued"><date-part name="year"/></date>'
+    )
+    grouped = _COLLAPSING.format(collapse="year-suffix", sort="title", body=body).replace(
+        'collapse="year-suffix"', 'collapse="year-suffix" cite-group-delimiter=", "'
+    )
+    records = [_doe(1), _doe(2)]
+    cluster = Cluster([CiteItem("doe1"), CiteItem("doe2")])
+    # No year-suffix-delimiter: the suffixes take the cite-group delimiter, not the layout's.
+    assert cite_document(records, [cluster], grouped).citations == ["(Doe 2009a, b)"]
+    # A cite-group-delimiter without collapse moves one author's cites together but keeps
+    # each cite whole.
+    alone = grouped.replace('collapse="year-suffix" ', "")
+    other = _work("roe", "Roe", "Al", 2005)
+    records = [_doe(1, 2001), other, _doe(2, 2003)]
+    cluster = Cluster([CiteItem("doe1"), CiteItem("roe"), CiteItem("doe2")])
+    assert cite_document(records, [cluster], alone).citations == ["(Doe 2001, Doe 2003; Roe 2005)"]
