@@ -235,6 +235,16 @@ def _title_case_mixed(text: Any) -> Any:
     return MixedString(out)
 
 
+def _cased(text: Any, upper: bool) -> Any:
+    """Lower- or upper-case a field's text but not its ``<span class="nocase">`` parts
+    (citeproc-py's MixedString cased them too)."""
+    if isinstance(text, NoCase):
+        return text
+    if isinstance(text, MixedString):
+        return MixedString([_cased(part, upper) for part in text])
+    return text.upper() if upper else text.lower()
+
+
 _RANGED = frozenset(("volume", "issue", "number", "collection-number", "edition"))
 _NUMBER_RANGE = re.compile(r"(?<=\d) ?- ?(?=\d)")
 
@@ -294,8 +304,11 @@ class Text(_Memo, model.Text):
         return text, language
 
     def case(self, text: Any, language: Any = None) -> Any:
-        if self.get("text-case") == "title" and language in (None, "en"):
+        text_case = self.get("text-case")
+        if text_case == "title" and language in (None, "en"):
             return _title_case_mixed(text)
+        if text_case in ("lowercase", "uppercase") and isinstance(text, MixedString):
+            return _cased(text, text_case == "uppercase")
         return super().case(text, language)
 
     def markup(self, text: Any, language: Any) -> Any:

@@ -393,3 +393,22 @@ def test_a_cite_group_delimiter_groups_and_separates_year_suffixes() -> None:
     records = [_doe(1, 2001), other, _doe(2, 2003)]
     cluster = Cluster([CiteItem("doe1"), CiteItem("roe"), CiteItem("doe2")])
     assert cite_document(records, [cluster], alone).citations == ["(Doe 2001, Doe 2003; Roe 2005)"]
+
+
+def test_upper_and_lower_case_leave_a_nocase_span_alone() -> None:
+    from references.clusters import CiteItem, Cluster, cite_document
+
+    record = _work("n", "Nocase", "Al", 2011)
+    record["title"] = 'Touch after <span class="nocase">McKenzie</span> Therapy'
+    for case, expected in (
+        ("uppercase", "TOUCH AFTER McKenzie THERAPY"),
+        ("lowercase", "touch after McKenzie therapy"),
+    ):
+        style = (
+            '<style xmlns="http://purl.org/net/xbiblio/csl" class="note" version="1.0">'
+            "<info><id/><title/><updated>2020-01-01T00:00:00+00:00</updated></info>"
+            f'<citation><layout><text variable="title" text-case="{case}"/></layout>'
+            "</citation></style>"
+        )
+        cited = cite_document([record], [Cluster([CiteItem("n")])], style).citations[0]
+        assert cited == expected
