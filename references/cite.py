@@ -52,6 +52,7 @@ from references import csl_engine as engine
 from references import csl_format, csl_list
 from references.citecache import LRUCache
 from references.csl_disambiguation import CiteState, Options, disambiguate
+from references.csl_label import citation_label
 from references.record import Record
 from references.styles import StyleInfo, resolve_style
 
@@ -267,6 +268,10 @@ def _prepared(record: Record) -> dict[str, Any]:
             item[key] = [split_particles(n) for n in value]
         elif isinstance(value, str) and key not in _VERBATIM:
             item[key] = csl_format.field_markup(csl_format.field_quotes(value))
+    if "citation-label" not in item:
+        label = citation_label(item)
+        if label:
+            item["citation-label"] = label
     return item
 
 

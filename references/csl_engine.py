@@ -291,6 +291,8 @@ class Text(_Memo, model.Text):
                 ranged = self.__dict__["_ranged"] = self.get("variable") in _RANGED
             if ranged and text is not None and "-" in str(text):
                 text = _number_range(self, str(text))
+            elif text and self.get("variable") == "citation-label":
+                text = _labelled_suffix(self, item, text)
         elif kind == "macro":
             text = self.get_macro(self.get("macro")).render(
                 item, context, sort_options=sort_options
@@ -574,15 +576,34 @@ def _implicit_year_suffix(element: Any, item: Any, variable: str | None) -> bool
         return False
     if "year_suffix" not in item.reference or item.get("_suffix_placed"):
         return False
-    root = element.get_root()
-    explicit = root.__dict__.get("_explicit_year_suffix")
-    if explicit is None:
-        explicit = bool(root.xpath_search(".//cs:text[@variable='year-suffix']"))
-        root.__dict__["_explicit_year_suffix"] = explicit
-    if explicit:
+    if _suffix_home(element) != "date":
         return False
     item["_suffix_placed"] = True
     return True
+
+
+def _suffix_home(element: Any) -> str:
+    """Return where a style's year suffix goes: its own ``year-suffix`` text ("explicit"),
+    after the citation label of a trigraph style ("label"), or after the issued date."""
+    root = element.get_root()
+    home = root.__dict__.get("_year_suffix_home")
+    if home is None:
+        if root.xpath_search(".//cs:text[@variable='year-suffix']"):
+            home = "explicit"
+        elif root.xpath_search(".//cs:text[@variable='citation-label']"):
+            home = "label"
+        else:
+            home = "date"
+        root.__dict__["_year_suffix_home"] = home
+    return home
+
+
+def _labelled_suffix(element: Any, item: Any, text: Any) -> Any:
+    """Return a citation label with the item's year suffix after it ("Kell09a")."""
+    suffix = dict.get(item.reference, "year_suffix")
+    if suffix is None or _suffix_home(element) != "label":
+        return text
+    return String(str(text) + str(suffix))
 
 
 def _date_sort_key(element: Any, value: Any) -> str:

@@ -412,3 +412,29 @@ def test_upper_and_lower_case_leave_a_nocase_span_alone() -> None:
         )
         cited = cite_document([record], [Cluster([CiteItem("n")])], style).citations[0]
         assert cited == expected
+
+
+def test_a_trigraph_label_is_made_from_the_names_and_takes_the_year_suffix() -> None:
+    from references.clusters import CiteItem, Cluster, cite_document
+    from references.csl_label import citation_label
+
+    def names(*families: str) -> dict[str, Any]:
+        record = _work("t", "x", "y", 2009)
+        record["author"] = [{"family": f, "given": "A"} for f in families]
+        return record
+
+    assert citation_label(names("Kneading")) == "Knea09"
+    assert citation_label(names("Kneading", "Rolfing")) == "KnRo09"
+    assert citation_label(names("Kneading", "Rolfing", "Shiatsu")) == "KnRS09"
+    assert citation_label(names("Kneading", "Rolfing", "Shiatsu", "Tuina", "Watsu")) == "KRST09"
+    assert citation_label({"id": "x", "title": "No names"}) is None
+    style = (
+        '<style xmlns="http://purl.org/net/xbiblio/csl" class="in-text" version="1.0">'
+        "<info><id/><title/><updated>2020-01-01T00:00:00+00:00</updated></info>"
+        '<citation disambiguate-add-year-suffix="true"><layout delimiter="; ">'
+        '<text variable="citation-label"/></layout></citation></style>'
+    )
+    one, two = _work("a", "Kneading", "Al", 2009), _work("b", "Kneading", "Bo", 2009)
+    two["title"] = "Another massage study"
+    cluster = Cluster([CiteItem("a"), CiteItem("b")])
+    assert cite_document([one, two], [cluster], style).citations == ["Knea09a; Knea09b"]
