@@ -43,7 +43,7 @@ from typing import Any
 
 from citeproc import NAMES, VARIABLES
 from citeproc.source import Date as CslDate
-from citeproc.source import DateRange
+from citeproc.source import DateRange, VariableError
 from citeproc.source import Name as CslName
 from citeproc.source.json import CiteProcJSON
 from citeproc.string import String
@@ -148,8 +148,14 @@ class Citer:
         fmt: str = "text",
         locale: str | None = None,
         versions: Mapping[str, str] | None = None,
+        margins: bool = False,
     ) -> list[str]:
-        """Return the bibliography entries for records, in the style's order."""
+        """Return the bibliography entries for records, in the style's order.
+
+        With ``margins`` (HTML only), a style that aligns its second field (a numbered list)
+        has each entry's first field and the rest in citeproc-js's ``csl-left-margin`` and
+        ``csl-right-inline`` divs, for a page that lays the numbers out in a column.
+        """
         job = self._job(records, style, fmt, locale, versions)
         if job.loaded.bibliography is None:
             return [self._citation_of(job, i) for i in job.order]
@@ -157,6 +163,9 @@ class Citer:
         substitute = job.loaded.bibliography.get("subsequent-author-substitute")
         if substitute is not None:
             entries = csl_list.substitute_authors(self, job, entries, substitute)
+        if margins and fmt == "html" and job.loaded.bibliography.get("second-field-align"):
+            firsts = [job.render_first_field(i) for i in job.order]
+            entries = [_in_margins(e, first) for e, first in zip(entries, firsts, strict=True)]
         return entries
 
     def citations(
@@ -467,6 +476,20 @@ class _Job:
             )
         return self.finish(item_layout or "")
 
+    def render_first_field(self, i: int) -> str:
+        """Render the first child of an entry's layout alone (its number, or its label)."""
+        with self.loaded.lock:
+            self.loaded.root.formatter = FORMATS[self.fmt]
+            item = self.item(i, self.entry_state(i))
+            layout = self.loaded.bibliography.layout
+            layout.repressed = {}
+            first = next(layout.iterchildren(), None)
+            try:
+                text = None if first is None else first.render(item)
+            except VariableError:
+                text = None
+        return "" if text is None else self.finish(str(text))
+
     def finish(self, text: str) -> str:
         """Apply the output-level fixes and turn markers into HTML."""
         text = csl_format.merge_punctuation(text)
@@ -479,6 +502,15 @@ class _Job:
         if self.fmt == "html":
             return csl_format.finish_html(text)
         return csl_format.strip_markers(text)
+
+
+def _in_margins(entry: str, first: str) -> str:
+    """Split an HTML entry into its first field and the rest, as citeproc-js's divs."""
+    shown = first.rstrip()
+    if not shown or not entry.startswith(shown):
+        return entry
+    rest = entry[len(shown) :].lstrip()
+    return f'<div class="csl-left-margin">{first}</div><div class="csl-right-inline">{rest}</div>'
 
 
 def _expanded_name(name: Any, level: int) -> str:

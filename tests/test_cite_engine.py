@@ -438,3 +438,17 @@ def test_a_trigraph_label_is_made_from_the_names_and_takes_the_year_suffix() -> 
     two["title"] = "Another massage study"
     cluster = Cluster([CiteItem("a"), CiteItem("b")])
     assert cite_document([one, two], [cluster], style).citations == ["Knea09a; Knea09b"]
+
+
+def test_a_numbered_bibliography_can_put_its_numbers_in_a_margin_div() -> None:
+    record = _work("m", "Margin", "Al", 2014)
+    record["container-title"] = "Journal of Touch"
+    plain = Citer().bibliography([record], "vancouver", "html")
+    assert plain[0].startswith("1. Margin A.")
+    (entry,) = Citer().bibliography([record], "vancouver", "html", margins=True)
+    assert entry.startswith('<div class="csl-left-margin">1.')
+    assert entry.endswith("</div>") and '<div class="csl-right-inline">Margin A.' in entry
+    # An author-date style has no second field to align: the entry is unchanged.
+    assert Citer().bibliography([record], "apa", "html", margins=True) == Citer().bibliography(
+        [record], "apa", "html"
+    )
