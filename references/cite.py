@@ -258,6 +258,14 @@ def split_particles(name: Mapping[str, Any]) -> dict[str, Any]:
     does: "van den Dolder" is "Dolder" with the particle "van den" (sorted under D where the
     style demotes particles)."""
     out = dict(name)
+    given = out.get("given")
+    if isinstance(given, str) and "," in given and not out.get("suffix"):
+        # "John, III" carries its suffix in the given name ("John,! Jr." a comma suffix).
+        given, _, suffix = given.rpartition(",")
+        if suffix.startswith("!"):
+            suffix, out["comma-suffix"] = suffix[1:], True
+        if given.strip() and suffix.strip():
+            out["given"], out["suffix"] = given.strip(), suffix.strip()
     family = out.get("family")
     if not isinstance(family, str) or out.get("non-dropping-particle") or "literal" in out:
         return out

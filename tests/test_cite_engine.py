@@ -452,3 +452,15 @@ def test_a_numbered_bibliography_can_put_its_numbers_in_a_margin_div() -> None:
     assert Citer().bibliography([record], "apa", "html", margins=True) == Citer().bibliography(
         [record], "apa", "html"
     )
+
+
+def test_a_suffix_written_in_the_given_name_is_read_as_a_suffix() -> None:
+    assert split_particles({"family": "Rubb", "given": "Otto, III"}) == {
+        "family": "Rubb",
+        "given": "Otto",
+        "suffix": "III",
+    }
+    assert split_particles({"family": "Rubb", "given": "Otto,! Jr."})["comma-suffix"] is True
+    assert split_particles({"family": "Rubb", "given": "Otto,! Jr."})["suffix"] == "Jr."
+    (entry,) = Citer().bibliography([_work("s", "Rubb", "Otto, III", 2003)], "apa")
+    assert entry.startswith("Rubb, O., III")  # not "Rubb, O. III" nor "Rubb, O., III, Otto"
