@@ -43,7 +43,7 @@ from typing import Any
 
 from citeproc import NAMES, VARIABLES
 from citeproc.source import Date as CslDate
-from citeproc.source import DateRange
+from citeproc.source import DateRange, VariableError
 from citeproc.source import Name as CslName
 from citeproc.source.json import CiteProcJSON
 from citeproc.string import String
@@ -52,6 +52,7 @@ from references import csl_engine as engine
 from references import csl_format, csl_list
 from references.citecache import LRUCache
 from references.csl_disambiguation import CiteState, Options, disambiguate
+from references.csl_label import citation_label
 from references.record import Record
 from references.styles import StyleInfo, resolve_style
 
@@ -147,8 +148,14 @@ class Citer:
         fmt: str = "text",
         locale: str | None = None,
         versions: Mapping[str, str] | None = None,
+        margins: bool = False,
     ) -> list[str]:
-        """Return the bibliography entries for records, in the style's order."""
+        """Return the bibliography entries for records, in the style's order.
+
+        With ``margins`` (HTML only), a style that aligns its second field (a numbered list)
+        has each entry's first field and the rest in citeproc-js's ``csl-left-margin`` and
+        ``csl-right-inline`` divs, for a page that lays the numbers out in a column.
+        """
         job = self._job(records, style, fmt, locale, versions)
         if job.loaded.bibliography is None:
             return [self._citation_of(job, i) for i in job.order]
@@ -156,6 +163,9 @@ class Citer:
         substitute = job.loaded.bibliography.get("subsequent-author-substitute")
         if substitute is not None:
             entries = csl_list.substitute_authors(self, job, entries, substitute)
+        if margins and fmt == "html" and job.loaded.bibliography.get("second-field-align"):
+            firsts = [job.render_first_field(i) for i in job.order]
+            entries = [_in_margins(e, first) for e, first in zip(entries, firsts, strict=True)]
         return entries
 
     def citations(
@@ -248,6 +258,14 @@ def split_particles(name: Mapping[str, Any]) -> dict[str, Any]:
     does: "van den Dolder" is "Dolder" with the particle "van den" (sorted under D where the
     style demotes particles)."""
     out = dict(name)
+    given = out.get("given")
+    if isinstance(given, str) and "," in given and not out.get("suffix"):
+        # "John, III" carries its suffix in the given name ("John,! Jr." a comma suffix).
+        given, _, suffix = given.rpartition(",")
+        if suffix.startswith("!"):
+            suffix, out["comma-suffix"] = suffix[1:], True
+        if given.strip() and suffix.strip():
+            out["given"], out["suffix"] = given.strip(), suffix.strip()
     family = out.get("family")
     if not isinstance(family, str) or out.get("non-dropping-particle") or "literal" in out:
         return out
@@ -267,6 +285,10 @@ def _prepared(record: Record) -> dict[str, Any]:
             item[key] = [split_particles(n) for n in value]
         elif isinstance(value, str) and key not in _VERBATIM:
             item[key] = csl_format.field_markup(csl_format.field_quotes(value))
+    if "citation-label" not in item:
+        label = citation_label(item)
+        if label:
+            item["citation-label"] = label
     return item
 
 
@@ -462,6 +484,20 @@ class _Job:
             )
         return self.finish(item_layout or "")
 
+    def render_first_field(self, i: int) -> str:
+        """Render the first child of an entry's layout alone (its number, or its label)."""
+        with self.loaded.lock:
+            self.loaded.root.formatter = FORMATS[self.fmt]
+            item = self.item(i, self.entry_state(i))
+            layout = self.loaded.bibliography.layout
+            layout.repressed = {}
+            first = next(layout.iterchildren(), None)
+            try:
+                text = None if first is None else first.render(item)
+            except VariableError:
+                text = None
+        return "" if text is None else self.finish(str(text))
+
     def finish(self, text: str) -> str:
         """Apply the output-level fixes and turn markers into HTML."""
         text = csl_format.merge_punctuation(text)
@@ -474,6 +510,15 @@ class _Job:
         if self.fmt == "html":
             return csl_format.finish_html(text)
         return csl_format.strip_markers(text)
+
+
+def _in_margins(entry: str, first: str) -> str:
+    """Split an HTML entry into its first field and the rest, as citeproc-js's divs."""
+    shown = first.rstrip()
+    if not shown or not entry.startswith(shown):
+        return entry
+    rest = entry[len(shown) :].lstrip()
+    return f'<div class="csl-left-margin">{first}</div><div class="csl-right-inline">{rest}</div>'
 
 
 def _expanded_name(name: Any, level: int) -> str:

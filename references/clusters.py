@@ -200,7 +200,7 @@ def _render_cluster(job: Any, cluster: Cluster, row: list[frozenset], index: dic
     if grouping and len(pieces) > 1:
         pieces = _grouped_by_author(pieces)
         if not collapse:
-            collapse = "year"  # a cite-group-delimiter groups one author's cites the same way
+            collapse = "group"  # a cite-group-delimiter alone groups, without collapsing
     delimiter = citation.layout.get("delimiter", "")
     if len(pieces) > 1 and any(p.text[:1] in ",;." for p in pieces[1:]):
         # A cite whose prefix opens with punctuation (", cited in") takes no delimiter.

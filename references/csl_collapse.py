@@ -8,6 +8,9 @@
   (``Smith 2000a, b``), joined by ``year-suffix-delimiter``; ``year-suffix-ranged`` also
   writes runs of three or more suffixes as a range (``2000a–e``).
 
+``group`` (a cite-group-delimiter without collapse): one author's cites, moved together, are
+joined by the cite-group delimiter and keep their names (``Smith 2000, Smith 2001``).
+
 A collapsed group is followed by ``after-collapse-delimiter`` rather than the layout's delimiter.
 Each cite is given as a ``Piece``: its text and what the cluster code knows about it.
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 EN_DASH = "\u2013"
 
@@ -42,11 +46,18 @@ def collapse(
 ) -> str:
     """Return a cluster's cites joined, collapsed as ``mode`` says."""
     after = delimiter if after_collapse is None else after_collapse
+    if mode == "group":  # grouped, not collapsed: each cite keeps its names
+        out = pieces[0].text
+        for last, piece in pairwise(pieces):
+            same = piece.names and piece.names == last.names and last.plain and piece.plain
+            out += (cite_group or ", " if same else delimiter) + piece.text
+        return out
     if mode == "citation-number":
         groups = _number_groups(pieces)
     elif mode.startswith("year"):
-        # A year's suffixes join with the layout's delimiter unless the style sets its own.
-        suffix_delimiter = delimiter if year_suffix_delimiter is None else year_suffix_delimiter
+        # A year's suffixes join with the style's own delimiter, else its cite-group
+        # delimiter, else the layout's (citeproc-js's order).
+        suffix_delimiter = year_suffix_delimiter or cite_group or delimiter
         group_delimiter = ", " if cite_group is None else cite_group
         groups = _author_groups(pieces, mode, group_delimiter, suffix_delimiter, delimiter)
     else:

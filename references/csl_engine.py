@@ -40,6 +40,7 @@ from citeproc.string import MixedString, NoCase, String, join
 from lxml import etree
 
 from references.csl_format import QUOTE_CLOSE, QUOTE_OPEN, PlainFormat
+from references.csl_pages import format_pages
 
 CSL_NS = "http://purl.org/net/xbiblio/csl"
 LOCALES_DIR = Path(os.path.dirname(citeproc.__file__)) / "data" / "locales"
@@ -234,6 +235,16 @@ def _title_case_mixed(text: Any) -> Any:
     return MixedString(out)
 
 
+def _cased(text: Any, upper: bool) -> Any:
+    """Lower- or upper-case a field's text but not its ``<span class="nocase">`` parts
+    (citeproc-py's MixedString cased them too)."""
+    if isinstance(text, NoCase):
+        return text
+    if isinstance(text, MixedString):
+        return MixedString([_cased(part, upper) for part in text])
+    return text.upper() if upper else text.lower()
+
+
 _RANGED = frozenset(("volume", "issue", "number", "collection-number", "edition"))
 _NUMBER_RANGE = re.compile(r"(?<=\d) ?- ?(?=\d)")
 
@@ -280,6 +291,8 @@ class Text(_Memo, model.Text):
                 ranged = self.__dict__["_ranged"] = self.get("variable") in _RANGED
             if ranged and text is not None and "-" in str(text):
                 text = _number_range(self, str(text))
+            elif text and self.get("variable") == "citation-label":
+                text = _labelled_suffix(self, item, text)
         elif kind == "macro":
             text = self.get_macro(self.get("macro")).render(
                 item, context, sort_options=sort_options
@@ -293,8 +306,11 @@ class Text(_Memo, model.Text):
         return text, language
 
     def case(self, text: Any, language: Any = None) -> Any:
-        if self.get("text-case") == "title" and language in (None, "en"):
+        text_case = self.get("text-case")
+        if text_case == "title" and language in (None, "en"):
             return _title_case_mixed(text)
+        if text_case in ("lowercase", "uppercase") and isinstance(text, MixedString):
+            return _cased(text, text_case == "uppercase")
         return super().case(text, language)
 
     def markup(self, text: Any, language: Any) -> Any:
@@ -309,6 +325,23 @@ class Text(_Memo, model.Text):
         if prefix.startswith("http"):
             return String(formatter.link(href, prefix + str(shown)) + suffix)
         return String(prefix + formatter.link(href, str(shown)) + suffix)
+
+    def _process(self, value: Any, variable: str) -> Any:
+        if variable != "page":
+            return super()._process(value, variable)
+        root = self.get_root()
+        delimiter = root.__dict__.get("_page_delimiter")
+        if delimiter is None:
+            try:
+                delimiter = str(self.get_single_term("page-range-delimiter") or EN_DASH)
+            except Exception:  # noqa: BLE001 - a locale without the term uses a dash
+                delimiter = EN_DASH
+            root.__dict__["_page_delimiter"] = delimiter
+        text = str(value)
+        pages = format_pages(
+            text, root.get_option("page-range-format"), delimiter, self._format_last_page
+        )
+        return super()._process(value, variable) if pages is None else String(pages)
 
     def _format_last_page(self, first: str, last: str) -> str:
         if len(last) > len(first):  # 3-18: nothing to abbreviate (citeproc-py printed "3–8")
@@ -543,15 +576,34 @@ def _implicit_year_suffix(element: Any, item: Any, variable: str | None) -> bool
         return False
     if "year_suffix" not in item.reference or item.get("_suffix_placed"):
         return False
-    root = element.get_root()
-    explicit = root.__dict__.get("_explicit_year_suffix")
-    if explicit is None:
-        explicit = bool(root.xpath_search(".//cs:text[@variable='year-suffix']"))
-        root.__dict__["_explicit_year_suffix"] = explicit
-    if explicit:
+    if _suffix_home(element) != "date":
         return False
     item["_suffix_placed"] = True
     return True
+
+
+def _suffix_home(element: Any) -> str:
+    """Return where a style's year suffix goes: its own ``year-suffix`` text ("explicit"),
+    after the citation label of a trigraph style ("label"), or after the issued date."""
+    root = element.get_root()
+    home = root.__dict__.get("_year_suffix_home")
+    if home is None:
+        if root.xpath_search(".//cs:text[@variable='year-suffix']"):
+            home = "explicit"
+        elif root.xpath_search(".//cs:text[@variable='citation-label']"):
+            home = "label"
+        else:
+            home = "date"
+        root.__dict__["_year_suffix_home"] = home
+    return home
+
+
+def _labelled_suffix(element: Any, item: Any, text: Any) -> Any:
+    """Return a citation label with the item's year suffix after it ("Kell09a")."""
+    suffix = dict.get(item.reference, "year_suffix")
+    if suffix is None or _suffix_home(element) != "label":
+        return text
+    return String(str(text) + str(suffix))
 
 
 def _date_sort_key(element: Any, value: Any) -> str:

@@ -71,7 +71,11 @@ def unlinked(text: str) -> str:
 
 
 def bib_body(entries: list[str]) -> str:
-    rows = "".join(f'  <div class="csl-entry">{e}</div>\n' for e in entries)
+    # citeproc-js puts an entry's margin divs on a line of their own.
+    laid = [
+        f"\n    {e}\n  " if e.startswith('<div class="csl-left-margin">') else e for e in entries
+    ]
+    rows = "".join(f'  <div class="csl-entry">{e}</div>\n' for e in laid)
     return f'<div class="csl-bib-body">\n{rows}</div>'
 
 
@@ -138,7 +142,7 @@ def ours(fixture: dict[str, Any], style_path: Path) -> str:
     records = fixture["input"]
     citer = csl.Citer()
     if fixture["mode"] == "bibliography":
-        entries = citer.bibliography(records, style, "html")
+        entries = citer.bibliography(records, style, "html", margins=True)
         return bib_body([unlinked(js_entities(e)) for e in entries])
     clusters, before = documents(fixture)
     lines = [

@@ -346,3 +346,121 @@ def test_a_delimiter_after_an_inverted_name_only() -> None:
     three = dict(two, id="th", author=[*two["author"], {"family": "Loe", "given": "Cy"}])
     assert Citer().citation([two], style) == "Roe, A., and B. Poe"  # Roe is inverted
     assert Citer().citation([three], style) == "Roe, A., B. Poe and C. Loe"  # Poe is not
+
+
+def test_prefixed_page_ranges_keep_their_prefix_and_odd_ones_stay_as_written() -> None:
+    from references.clusters import CiteItem, Cluster, cite_document
+
+    def pages(page: str, range_format: str | None) -> str:
+        option = f' page-range-format="{range_format}"' if range_format else ""
+        style = (
+            '<style xmlns="http://purl.org/net/xbiblio/csl" class="note" version="1.0"'
+            f"{option}><info><id/><title/><updated>2020-01-01T00:00:00+00:00</updated></info>"
+            '<citation><layout><text variable="page"/></layout></citation></style>'
+        )
+        record = _work("k", "Kneader", "Jo", 2012, page=page)
+        return cite_document([record], [Cluster([CiteItem("k")])], style).citations[0]
+
+    assert pages("S12 - S19", "expanded") == "S12–S19"
+    assert pages("S212 - S19", "minimal") == "S212–9"
+    assert pages("e1304-e1309", "chicago") == "e1304–9"
+    # A prefix on one end only, or a last page below the first: nobody can say what is meant.
+    assert pages("S12 - 19", "expanded") == "S12-19"
+    assert pages("12 - S19", "expanded") == "12-S19"
+    assert pages("48-36", "expanded") == "48-36"
+    # No page-range-format: joined with the delimiter, not expanded.
+    assert pages("212-19", None) == "212–19"
+
+
+def test_a_cite_group_delimiter_groups_and_separates_year_suffixes() -> None:
+    from references.clusters import CiteItem, Cluster, cite_document
+
+    body = (
+        '<names variable="author"><name form="short"/></names>'
+        '<date variable="issued"><date-part name="year"/></date>'
+    )
+    grouped = _COLLAPSING.format(collapse="year-suffix", sort="title", body=body).replace(
+        'collapse="year-suffix"', 'collapse="year-suffix" cite-group-delimiter=", "'
+    )
+    records = [_doe(1), _doe(2)]
+    cluster = Cluster([CiteItem("doe1"), CiteItem("doe2")])
+    # No year-suffix-delimiter: the suffixes take the cite-group delimiter, not the layout's.
+    assert cite_document(records, [cluster], grouped).citations == ["(Doe 2009a, b)"]
+    # A cite-group-delimiter without collapse moves one author's cites together but keeps
+    # each cite whole.
+    alone = grouped.replace('collapse="year-suffix" ', "")
+    other = _work("roe", "Roe", "Al", 2005)
+    records = [_doe(1, 2001), other, _doe(2, 2003)]
+    cluster = Cluster([CiteItem("doe1"), CiteItem("roe"), CiteItem("doe2")])
+    assert cite_document(records, [cluster], alone).citations == ["(Doe 2001, Doe 2003; Roe 2005)"]
+
+
+def test_upper_and_lower_case_leave_a_nocase_span_alone() -> None:
+    from references.clusters import CiteItem, Cluster, cite_document
+
+    record = _work("n", "Nocase", "Al", 2011)
+    record["title"] = 'Touch after <span class="nocase">McKenzie</span> Therapy'
+    for case, expected in (
+        ("uppercase", "TOUCH AFTER McKenzie THERAPY"),
+        ("lowercase", "touch after McKenzie therapy"),
+    ):
+        style = (
+            '<style xmlns="http://purl.org/net/xbiblio/csl" class="note" version="1.0">'
+            "<info><id/><title/><updated>2020-01-01T00:00:00+00:00</updated></info>"
+            f'<citation><layout><text variable="title" text-case="{case}"/></layout>'
+            "</citation></style>"
+        )
+        cited = cite_document([record], [Cluster([CiteItem("n")])], style).citations[0]
+        assert cited == expected
+
+
+def test_a_trigraph_label_is_made_from_the_names_and_takes_the_year_suffix() -> None:
+    from references.clusters import CiteItem, Cluster, cite_document
+    from references.csl_label import citation_label
+
+    def names(*families: str) -> dict[str, Any]:
+        record = _work("t", "x", "y", 2009)
+        record["author"] = [{"family": f, "given": "A"} for f in families]
+        return record
+
+    assert citation_label(names("Kneading")) == "Knea09"
+    assert citation_label(names("Kneading", "Rolfing")) == "KnRo09"
+    assert citation_label(names("Kneading", "Rolfing", "Shiatsu")) == "KnRS09"
+    assert citation_label(names("Kneading", "Rolfing", "Shiatsu", "Tuina", "Watsu")) == "KRST09"
+    assert citation_label({"id": "x", "title": "No names"}) is None
+    style = (
+        '<style xmlns="http://purl.org/net/xbiblio/csl" class="in-text" version="1.0">'
+        "<info><id/><title/><updated>2020-01-01T00:00:00+00:00</updated></info>"
+        '<citation disambiguate-add-year-suffix="true"><layout delimiter="; ">'
+        '<text variable="citation-label"/></layout></citation></style>'
+    )
+    one, two = _work("a", "Kneading", "Al", 2009), _work("b", "Kneading", "Bo", 2009)
+    two["title"] = "Another massage study"
+    cluster = Cluster([CiteItem("a"), CiteItem("b")])
+    assert cite_document([one, two], [cluster], style).citations == ["Knea09a; Knea09b"]
+
+
+def test_a_numbered_bibliography_can_put_its_numbers_in_a_margin_div() -> None:
+    record = _work("m", "Margin", "Al", 2014)
+    record["container-title"] = "Journal of Touch"
+    plain = Citer().bibliography([record], "vancouver", "html")
+    assert plain[0].startswith("1. Margin A.")
+    (entry,) = Citer().bibliography([record], "vancouver", "html", margins=True)
+    assert entry.startswith('<div class="csl-left-margin">1.')
+    assert entry.endswith("</div>") and '<div class="csl-right-inline">Margin A.' in entry
+    # An author-date style has no second field to align: the entry is unchanged.
+    assert Citer().bibliography([record], "apa", "html", margins=True) == Citer().bibliography(
+        [record], "apa", "html"
+    )
+
+
+def test_a_suffix_written_in_the_given_name_is_read_as_a_suffix() -> None:
+    assert split_particles({"family": "Rubb", "given": "Otto, III"}) == {
+        "family": "Rubb",
+        "given": "Otto",
+        "suffix": "III",
+    }
+    assert split_particles({"family": "Rubb", "given": "Otto,! Jr."})["comma-suffix"] is True
+    assert split_particles({"family": "Rubb", "given": "Otto,! Jr."})["suffix"] == "Jr."
+    (entry,) = Citer().bibliography([_work("s", "Rubb", "Otto, III", 2003)], "apa")
+    assert entry.startswith("Rubb, O., III")  # not "Rubb, O. III" nor "Rubb, O., III, Otto"
