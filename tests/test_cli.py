@@ -331,3 +331,17 @@ def test_a_disagreeing_duplicate_keeps_the_library_value_and_says_so(
     assert report["conflicts"] == [
         {"key": "sherman2009randomized", "field": "volume", "library": "25", "incoming": "52"}
     ]
+
+
+def test_search_text_counts_its_results_and_sets_topics_apart_when_sorted(
+    settings: Settings,
+) -> None:
+    one = run(settings, "search", "10.1097/AJP.0b013e31818b7912")
+    assert one.exit_code == 0, one.output
+    assert "1 result for '10.1097/AJP.0b013e31818b7912'" in one.output
+    assert "sherman2009randomized" in one.output
+    sorted_ = run(settings, "search", "tmj", "--sort", "newest")
+    assert sorted_.exit_code == 0, sorted_.output
+    head, _, studies = sorted_.output.partition(" results for 'tmj'")
+    assert "pages on these words:" in head and "tmj-tmd" in head
+    assert "tmj-tmd" not in studies  # the condition page is not among the sorted studies

@@ -76,7 +76,13 @@ def search(
         click.echo(f"note: {result['notice']}", err=True)
     if result.get("suggestion"):
         click.echo(f"did you mean: {result['suggestion']}")
-    click.echo(f"{result['total']} results for {result['query']!r}")
+    if result.get("topics"):
+        # Sorted by year or design, the matching condition and technique pages come apart.
+        click.echo("pages on these words:")
+        for hit in result["topics"]:
+            click.echo(f"  {hit['key']:<34} {hit['kind']:<18} {hit['title']}")
+    noun = "result" if result["total"] == 1 else "results"
+    click.echo(f"{result['total']} {noun} for {result['query']!r}")
     for hit in result["hits"]:
         year = f" ({hit['year']})" if hit.get("year") else ""
         label = hit["kind"] if hit["kind"] != "reference" else hit.get("design") or "reference"
