@@ -86,9 +86,13 @@ def load_references(session: Session, keys: Sequence[str]) -> list[Reference]:
 
 
 def cite_references(
-    references: Sequence[Reference], style: str = "apa", fmt: str = "text"
+    references: Sequence[Reference], style: str = "apa", fmt: str = "text", *, in_text: bool = True
 ) -> Citation:
-    """Format references in a CSL style (text, html) or as a file (bibtex, ris, csl-json)."""
+    """Format references in a CSL style (text, html) or as a file (bibtex, ris, csl-json).
+
+    ``in_text=False`` skips the in-text citation of them all, which a bibliography does not show
+    and which costs as much as the entries for a page's hundreds of references.
+    """
     if fmt not in FORMATS:
         raise UnknownFormat(fmt)
     keys = [r.key for r in references]
@@ -100,10 +104,12 @@ def cite_references(
     info = resolve_style(style)
     versions = {r.key: str(r.version) for r in references}
     entries = csl.format_bibliography(records, style=style, fmt=fmt, versions=versions)
-    in_text = (
-        csl.format_citation(records, style=style, fmt=fmt, versions=versions) if records else ""
+    citation = (
+        csl.format_citation(records, style=style, fmt=fmt, versions=versions)
+        if records and in_text
+        else ""
     )
-    return Citation(keys, info, fmt, entries, in_text)
+    return Citation(keys, info, fmt, entries, citation)
 
 
 def cite(session: Session, keys: Sequence[str], style: str = "apa", fmt: str = "text") -> Citation:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import fcntl
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
-from sqlalchemy import event
+from sqlalchemy import delete, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.schema import CreateIndex
 from sqlmodel import Session, SQLModel, create_engine, select
@@ -82,15 +82,43 @@ def generation(session: Session) -> int:
     return int(row.value) if row else 0
 
 
-def bump_generation(session: Session) -> int:
-    """Advance the store's generation by one and return the new value."""
-    row = session.get(models.StoreMeta, "generation")
+CHANGES_KEPT = 1000  # generations of the change log kept; a host further behind rebuilds
+
+
+def bump_generation(session: Session, keys: Iterable[str] = ()) -> int:
+    """Advance the store's generation by one, log the references it changed; return it.
+
+    The row is locked (``FOR UPDATE`` on PostgreSQL) so that two hosts writing at once make two
+    generations, not one. A generation logged without keys (a vocabulary load) cannot be
+    caught up from the log: hosts behind it rebuild.
+    """
+    row = session.get(models.StoreMeta, "generation", with_for_update=True)
     value = (int(row.value) if row else 0) + 1
     if row:
         row.value = str(value)
     else:
         session.add(models.StoreMeta(name="generation", value=str(value)))
+    for key in dict.fromkeys(keys):
+        session.add(models.Change(generation=value, key=key))
+    if value % 100 == 0:  # keep the log bounded
+        session.execute(
+            delete(models.Change).where(models.Change.generation <= value - CHANGES_KEPT)  # type: ignore[arg-type]
+        )
     return value
+
+
+def changes_since(session: Session, generation: int, upto: int) -> list[str] | None:
+    """Return the keys changed after ``generation`` up to ``upto``; None when the log does not
+    hold every generation between (pruned, or a write that logged no keys)."""
+    rows = session.exec(
+        select(models.Change.generation, models.Change.key).where(
+            models.Change.generation > generation,  # type: ignore[arg-type]
+            models.Change.generation <= upto,  # type: ignore[arg-type]
+        )
+    ).all()
+    if len({g for g, _ in rows}) != upto - generation:
+        return None
+    return list(dict.fromkeys(k for _, k in rows))
 
 
 IMPORT_LOCK = "import.lock"
@@ -130,4 +158,12 @@ def import_lock(settings: Settings, wait: float = IMPORT_WAIT) -> Iterator[None]
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-__all__ = ["bump_generation", "create_schema", "engine", "generation", "select", "session_scope"]
+__all__ = [
+    "bump_generation",
+    "changes_since",
+    "create_schema",
+    "engine",
+    "generation",
+    "select",
+    "session_scope",
+]

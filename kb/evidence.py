@@ -9,6 +9,7 @@ count), then ordered by evidence level (strongest first), year (newest first) an
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -74,26 +75,48 @@ def rule() -> Json:
 
 def _harm(session: Session, condition_id: int, grade: Json) -> list[Json]:
     """Return the harm warnings of a grade: who found harm, with which technique, in a sentence."""
-    harmed: dict[str, list[str]] = grade.get("harm_techniques") or {}
+    return _harms(session, {condition_id: grade}).get(condition_id, [])
+
+
+def _harms(session: Session, grades: dict[int, Json]) -> dict[int, list[Json]]:
+    """Return the harm warnings of several conditions' grades (by condition id) in one query."""
+    harmed: dict[int, dict[str, list[str]]] = {
+        c: g["harm_techniques"] for c, g in grades.items() if g.get("harm_techniques")
+    }
     if not harmed:
-        return []
+        return {}
     names = dict(session.exec(select(Modality.slug, Modality.name)).all())
+    keys = sorted({k for found in harmed.values() for k in found})
     query = (
-        select(Reference.key, Reference.authors, Reference.year, Evidence.summary)
+        select(
+            Evidence.condition_id,
+            Reference.key,
+            Reference.authors,
+            Reference.year,
+            Evidence.summary,
+        )
         .join(Evidence, Evidence.reference_id == Reference.id)  # type: ignore[arg-type]
-        .where(Evidence.condition_id == condition_id, Reference.key.in_(list(harmed)))  # type: ignore[attr-defined]
-        .order_by(Reference.key)
+        .where(
+            Evidence.condition_id.in_(list(harmed)),  # type: ignore[union-attr]
+            Reference.key.in_(keys),  # type: ignore[attr-defined]
+        )
+        .order_by(Evidence.condition_id, Reference.key, Evidence.position)
     )
-    return [
-        {
-            "key": key,
-            "authors": short_authors(authors or []),
-            "year": year,
-            "techniques": [names.get(m, m) for m in harmed[key]],
-            "summary": summary,
-        }
-        for key, authors, year, summary in session.exec(query)
-    ]
+    warnings: dict[int, list[Json]] = defaultdict(list)
+    for condition_id, key, authors, year, summary in session.exec(query):
+        techniques = harmed[condition_id].get(key)
+        if techniques is None:  # a study that found harm for another of these conditions
+            continue
+        warnings[condition_id].append(
+            {
+                "key": key,
+                "authors": short_authors(authors or []),
+                "year": year,
+                "techniques": [names.get(m, m) for m in techniques],
+                "summary": summary,
+            }
+        )
+    return dict(warnings)
 
 
 def _tested(modality: Sequence[str], condition_id: int | None = None) -> Any:
@@ -125,7 +148,18 @@ def _listing(
     total = sum(totals.values())
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)
-    rows = load_rows(session, *where, ordered=True, limit=per_page, offset=(page - 1) * per_page)
+    rows = load_rows(
+        session, *where, ordered=True, limit=per_page, offset=(page - 1) * per_page, newer=newer
+    )
+    return _listed(rows, totals, modality, page, per_page)
+
+
+def _listed(
+    rows: list[StudyRow], totals: dict[int, int], modality: str | None, page: int, per_page: int
+) -> Json:
+    """Return a page of loaded rows, grouped, with the totals of each group (by rank)."""
+    total = sum(totals.values())
+    pages = max(1, -(-total // per_page))
     groups = groups_of(rows, modality)
     for group in groups:
         group["total"] = totals.get(grading.GROUP_ORDER.index(group["group"]), len(group["rows"]))
@@ -267,17 +301,34 @@ def modality_page(session: Session, slug: str) -> Json:
         raise NotFound("modality", slug)
     stored = summaries.load(session)
     item = _vocabulary_item(modality)
+    # One aggregate and one windowed query for every cell of the technique, not one per cell.
+    newer = superseded_by(session)
+    rank = group_rank(newer)
+    tested = Evidence.id.in_(_tested([slug]))  # type: ignore[union-attr]
+    totals: dict[int, dict[int, int]] = defaultdict(dict)
+    for condition_id, place, count in session.exec(
+        select(Evidence.condition_id, rank, func.count())
+        .select_from(Evidence)
+        .join(Reference, Evidence.reference_id == Reference.id)  # type: ignore[arg-type]
+        .where(tested)
+        .group_by(Evidence.condition_id, rank)
+    ):
+        totals[condition_id][place] = count
+    rows: dict[str, list[StudyRow]] = defaultdict(list)
+    for row in load_rows(session, tested, per_condition=TECHNIQUE_PAGE_ROWS, newer=newer):
+        rows[row.condition].append(row)
+    cells = [
+        (condition, stored[(condition.slug, slug)])
+        for condition in session.exec(select(Condition).order_by(Condition.name))
+        if (condition.slug, slug) in stored
+    ]
+    harms = _harms(session, {condition.id or 0: grade for condition, grade in cells})
     conditions = []
     keys: list[str] = []
-    for condition in session.exec(select(Condition).order_by(Condition.name)):
-        grade = stored.get((condition.slug, slug))
-        if grade is None:
-            continue
-        where = [
-            Evidence.condition_id == condition.id,
-            Evidence.id.in_(_tested([slug], condition.id)),  # type: ignore[union-attr]
-        ]
-        listing = _listing(session, where, slug, 1, TECHNIQUE_PAGE_ROWS)
+    for condition, grade in cells:
+        listing = _listed(
+            rows[condition.slug], totals[condition.id or 0], slug, 1, TECHNIQUE_PAGE_ROWS
+        )
         keys.extend(listing["keys"])
         conditions.append(
             {
@@ -286,7 +337,7 @@ def modality_page(session: Session, slug: str) -> Json:
                 "modality": slug,
                 "modality_name": modality.name,
                 "grade": grade,
-                "harm": _harm(session, condition.id or 0, grade),
+                "harm": harms.get(condition.id or 0, []),
                 **listing,
             }
         )

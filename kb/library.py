@@ -6,7 +6,8 @@ a shrug (an entry without a key or a title, a key used twice) is imported with o
 each, and a biblatex @set is listed as skipped; ``strict`` refuses them instead. Duplicates are found by DOI, then
 PMID, then folded title + year + first author (fuzzy). A merge fills what the store lacks and
 never drops a field; a citation key, once given, never changes. Every write bumps the store's
-generation and updates the search index in the same operation.
+generation and logs the keys it changed (for other hosts on the same store), commits, and then
+updates the search index: the index may fall behind the store, never run ahead of it.
 """
 
 from __future__ import annotations
@@ -274,72 +275,78 @@ def import_records(
     (report.rejected if strict else report.skipped).extend(skipped)
     # Duplicates are checked against the store as it is when the lock is held: a second import
     # waits for the first, then finds its records.
-    with db.import_lock(settings), db.session_scope(settings) as session:
-        vocabulary = Vocabulary(session)
-        finder = DuplicateFinder.from_store(session)
-        taken = set(session.exec(select(Reference.key)))
-        planned: list[tuple[str, Record, Reference | None]] = []
-        for record, file in records:
-            problem = check_record(record, vocabulary)
-            key = record.get("id")
-            if problem:
-                report.rejected.append(Failure(file, _line_of(file, key), key, problem))
-                continue
-            if not str(record.get("title") or "").strip():
-                untitled = Failure(file, _line_of(file, key), key, "has no title")
-                if strict:
-                    report.rejected.append(untitled)
+    with db.import_lock(settings):
+        with db.session_scope(settings) as session:
+            vocabulary = Vocabulary(session)
+            finder = DuplicateFinder.from_store(session)
+            taken = set(session.exec(select(Reference.key)))
+            planned: list[tuple[str, Record, Reference | None]] = []
+            for record, file in records:
+                problem = check_record(record, vocabulary)
+                key = record.get("id")
+                if problem:
+                    report.rejected.append(Failure(file, _line_of(file, key), key, problem))
                     continue
-                report.warnings.append(
-                    replace(untitled, error="has no title; imported without one")
-                )
-            match = finder.find(record)
-            planned.append(("merge" if match is not None else "add", record, match))
-            if match is None:
-                wanted = record["id"] if is_valid_key(record.get("id")) else make_key(record)
-                key = unique_key(wanted, taken)
-                taken.add(key)
-                record = {**record, "id": key}
-                planned[-1] = ("add", record, None)
-                finder.add(record, key)
-        if report.rejected and not skip_bad:
-            raise ImportRejected(report)
-        changed: list[str] = []
-        for done, (action, record, match_key) in enumerate(planned, 1):
-            fields = reference_fields(record)
-            rows = (record.get("kb") or {}).get("evidence") or []
-            if action == "add":
-                reference = Reference(key=record["id"], **fields)
-                session.add(reference)
-                _apply_evidence(session, reference, rows, vocabulary)
-                report.added.append(reference.key)
-                changed.append(reference.key)
-            else:
-                reference = _load(session, match_key)
-                if reference is None:  # a duplicate of a record earlier in this same import
-                    report.duplicates.append(str(match_key))
-                    continue
-                touched, conflicts = merge_into(reference, fields)
-                report.conflicts.extend(conflicts)
-                touched = _apply_evidence(session, reference, rows, vocabulary) or touched
-                if touched:
-                    reference.version += 1
-                    reference.updated = _now()
-                    report.updated.append(reference.key)
+                if not str(record.get("title") or "").strip():
+                    untitled = Failure(file, _line_of(file, key), key, "has no title")
+                    if strict:
+                        report.rejected.append(untitled)
+                        continue
+                    report.warnings.append(
+                        replace(untitled, error="has no title; imported without one")
+                    )
+                match = finder.find(record)
+                planned.append(("merge" if match is not None else "add", record, match))
+                if match is None:
+                    wanted = record["id"] if is_valid_key(record.get("id")) else make_key(record)
+                    key = unique_key(wanted, taken)
+                    taken.add(key)
+                    record = {**record, "id": key}
+                    planned[-1] = ("add", record, None)
+                    finder.add(record, key)
+            if report.rejected and not skip_bad:
+                raise ImportRejected(report)
+            changed: list[str] = []
+            for done, (action, record, match_key) in enumerate(planned, 1):
+                fields = reference_fields(record)
+                rows = (record.get("kb") or {}).get("evidence") or []
+                if action == "add":
+                    reference = Reference(key=record["id"], **fields)
+                    session.add(reference)
+                    _apply_evidence(session, reference, rows, vocabulary)
+                    report.added.append(reference.key)
                     changed.append(reference.key)
                 else:
-                    report.duplicates.append(reference.key)
-            if progress:
-                progress(done)
-        if dry_run:
-            session.flush()  # what the store would refuse, a dry run refuses too
-            session.rollback()
-            return report
+                    reference = _load(session, match_key)
+                    if reference is None:  # a duplicate of a record earlier in this same import
+                        report.duplicates.append(str(match_key))
+                        continue
+                    touched, conflicts = merge_into(reference, fields)
+                    report.conflicts.extend(conflicts)
+                    touched = _apply_evidence(session, reference, rows, vocabulary) or touched
+                    if touched:
+                        reference.version += 1
+                        reference.updated = _now()
+                        report.updated.append(reference.key)
+                        changed.append(reference.key)
+                    else:
+                        report.duplicates.append(reference.key)
+                if progress:
+                    progress(done)
+            if dry_run:
+                session.flush()  # what the store would refuse, a dry run refuses too
+                session.rollback()
+                return report
+            if changed:
+                db.bump_generation(session, changed)
+                session.flush()
+                summaries.refresh(session)
+        # The store commits first, then the index: a process killed between the two leaves the
+        # index behind the store (``status`` says so, ``ensure_current`` rebuilds), never ahead
+        # of it with references the store lacks.
         if changed:
-            db.bump_generation(session)
-            session.flush()
-            summaries.refresh(session)
-            search_index.sync(settings, session, changed)
+            with db.session_scope(settings) as session:
+                search_index.sync(settings, session, changed)
     return report
 
 

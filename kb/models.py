@@ -157,6 +157,14 @@ class StoreMeta(SQLModel, table=True):
     value: str
 
 
+class Change(SQLModel, table=True):
+    """One reference a write changed, by the generation it made: hosts sharing a store catch up
+    their own index from it (``kb.search.writer.catch_up``)."""
+
+    generation: int = Field(primary_key=True)
+    key: str = Field(primary_key=True)
+
+
 class GradeSummary(SQLModel, table=True):
     """A grade computed once per store generation: a condition's (modality "") or a cell's.
 

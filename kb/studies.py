@@ -171,32 +171,67 @@ def load_rows(
     ordered: bool = False,
     limit: int | None = None,
     offset: int = 0,
+    per_condition: int | None = None,
+    newer: dict[str, str] | None = None,
 ) -> list[StudyRow]:
     """Load study rows with two column queries; ``ordered`` sorts in SQL as pages show them.
 
     Ordered: by group (counting rows first), level, newest year, key; so a page of rows is
-    the same slice as the whole list would show.
+    the same slice as the whole list would show. ``per_condition`` keeps the first N rows of
+    each condition in that order (one query for a technique's every cell), by condition id.
     """
-    newer = superseded_by(session)
+    newer = superseded_by(session) if newer is None else newer
     query = (
         select(*_COLUMNS)
         .join(Reference, Evidence.reference_id == Reference.id)  # type: ignore[arg-type]
         .join(Condition, Evidence.condition_id == Condition.id)  # type: ignore[arg-type]
         .where(*where)
     )
-    if ordered:
-        query = query.order_by(
-            group_rank(newer),
-            level_rank(),
-            func.coalesce(Reference.year, 0).desc(),
-            Reference.key,
-            Condition.slug,
+    order = (
+        group_rank(newer),
+        level_rank(),
+        func.coalesce(Reference.year, 0).desc(),
+        Reference.key,
+        Condition.slug,
+        Evidence.position,  # a total order, so pages of rows never repeat or skip a tie
+        Evidence.id,
+    )
+    if per_condition is not None:
+        # Number the rows on narrow columns only, then read the wide ones of the chosen few.
+        place = func.row_number().over(partition_by=Evidence.condition_id, order_by=order)
+        inner = query.with_only_columns(
+            Evidence.id.label("chosen"),  # type: ignore[union-attr]
+            Evidence.condition_id.label("chosen_condition"),  # type: ignore[attr-defined]
+            place.label("place"),
+        ).subquery()
+        query = (
+            select(*_COLUMNS)
+            .join(Reference, Evidence.reference_id == Reference.id)  # type: ignore[arg-type]
+            .join(Condition, Evidence.condition_id == Condition.id)  # type: ignore[arg-type]
+            .join(inner, inner.c.chosen == Evidence.id)
+            .where(inner.c.place <= per_condition)
+            .order_by(inner.c.chosen_condition, inner.c.place)
         )
+        found = list(session.exec(query))
+    elif ordered and limit is not None:
+        # Sort and slice on narrow columns, then read the wide ones of that page only.
+        chosen = [
+            row[0]
+            for row in session.exec(
+                query.with_only_columns(Evidence.id)  # type: ignore[arg-type]
+                .order_by(*order)
+                .offset(offset)
+                .limit(limit)
+            )
+        ]
+        slot = {evidence_id: n for n, evidence_id in enumerate(chosen)}
+        query = query.where(Evidence.id.in_(chosen))  # type: ignore[union-attr]
+        found = sorted(session.exec(query), key=lambda r: slot[r[0]])
     else:
-        query = query.order_by(Evidence.reference_id, Evidence.position)
-    if limit is not None:
-        query = query.offset(offset).limit(limit)
-    found = list(session.exec(query))
+        query = query.order_by(*(order if ordered else (Evidence.reference_id, Evidence.position)))
+        if limit is not None:
+            query = query.offset(offset).limit(limit)
+        found = list(session.exec(query))
     tested: dict[int, list[dict[str, str]]] = {}
     ids = [r[0] for r in found]
     for start in range(0, len(ids), 30_000):

@@ -1,6 +1,6 @@
 """Server time of every page (HTML and its JSON twin) on the shipped library.
 
-Usage: scripts/bench web [--repeat N] [--size N]
+Usage: scripts/bench web [--repeat N] [--size N] [--dir DIR]
 
 With --size N the store also holds the search benchmark's synthetic library of N references
 (scripts/bench_corpus.py), each evidence row given the second-release shape (direct, a
@@ -13,6 +13,10 @@ citation caches, as a visitor would meet them if the app did not warm its biblio
 start; then the index and the bibliographies are warmed (what the app does in the background
 at start) and every page is
 requested N times. The budget is 150 ms for any page. Ends with one line of JSON.
+
+With --dir DIR the store is built in DIR (instead of a temporary folder) the first time and
+reused by later runs with the same DIR, so before/after runs at a large size share one library
+and skip minutes of building; delete DIR afterwards.
 """
 
 from __future__ import annotations
@@ -145,13 +149,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=20, help="requests per page after warm-up")
     parser.add_argument("--size", type=int, default=0, help="synthetic references to add")
+    parser.add_argument(
+        "--dir", type=Path, help="build the store here once and reuse it in later runs"
+    )
     args = parser.parse_args()
     paths = list(dict.fromkeys(p for page in PAGES for p in (page, twin(page)) if p))
     with tempfile.TemporaryDirectory() as tmp:
-        store = make_settings(data_dir=Path(tmp) / "instance")
-        library.init(store)
-        if args.size:
-            synthetic(store, args.size)
+        store = make_settings(data_dir=(args.dir or Path(tmp)) / "instance")
+        built = args.dir is not None and (args.dir / "built").exists()
+        if not built:
+            if args.dir is not None:
+                args.dir.mkdir(parents=True, exist_ok=True)
+            library.init(store)
+            if args.size:
+                synthetic(store, args.size)
+            if args.dir is not None:
+                (args.dir / "built").write_text(f"{args.size}\n")
         app = create_app(
             {
                 "KB_DATA_DIR": str(store.data_dir),

@@ -257,6 +257,25 @@ def test_modality_page_shows_each_cell_grade_and_result(session) -> None:
         assert all(r["result"] for r in condition["rows"])
 
 
+@pytest.mark.parametrize("shown", [2, evidence.TECHNIQUE_PAGE_ROWS])
+def test_technique_page_cells_are_the_first_rows_of_each_cell_page(
+    session, monkeypatch, shown
+) -> None:
+    # The technique page loads every cell's first rows in one windowed query; each must be the
+    # cell page's own first slice, with the same group totals, paging and harm warnings.
+    monkeypatch.setattr(evidence, "TECHNIQUE_PAGE_ROWS", shown)
+    cut = 0
+    for technique in ("trigger-point", "swedish", "therapeutic-massage"):
+        page = evidence.modality_page(session, technique)
+        assert page["conditions"]
+        for shown_cell in page["conditions"]:
+            cell = evidence.cell_page(session, shown_cell["slug"], technique, per_page=shown)
+            for name in ("rows", "groups", "keys", "paging", "harm", "grade", "shown_rows"):
+                assert shown_cell[name] == cell[name], (technique, shown_cell["slug"], name)
+            cut += cell["paging"]["pages"] > 1
+    assert cut or shown > 2  # with two rows a cell, some cells are cut short
+
+
 def test_reference_page_has_record_links_rows_and_provenance(session) -> None:
     page = evidence.reference_page(session, "sherman2009randomized")
     assert page["reference"]["title"].startswith("Randomized trial of therapeutic massage")

@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -127,3 +128,51 @@ def test_the_command_line_honours_kb_database_url(pg_settings: Settings, tmp_pat
     assert [hit["key"] for hit in found["hits"]][:1] == ["pgtest2024"]
     assert runner.invoke(cli, ["doctor"]).exit_code == 0
     assert not (pg_settings.data_dir / "kb.sqlite3").exists()
+
+
+def test_two_hosts_on_one_store_each_catch_up_their_own_index(
+    pg_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write through one host is found by the other's server, from the store's change log."""
+    from sqlmodel import delete
+
+    from kb.models import Change
+    from kb.search import writer
+    from tests.test_index import RECORD
+    from web import create_app
+
+    monkeypatch.setattr(writer, "CATCH_UP_EVERY", 0.0)  # look at every search, not every 2 s
+    library.init(pg_settings)
+    other = make_settings(data_dir=tmp_path / "host-b", database_url=pg_settings.database_url)
+    app = create_app(
+        {
+            "TESTING": True,
+            "KB_DATA_DIR": str(other.data_dir),
+            "KB_DATABASE_URL": other.database_url,
+            "KB_WARM_CITATIONS": False,
+        }
+    )
+    build = app.extensions["kb.index_build"]
+    if build is not None:  # host B's folder had no index: built at its start
+        build.join(timeout=120)
+    client = app.test_client()
+    assert client.get("/api/search?q=zebrafish").get_json()["hits"] == []
+
+    library.import_records(pg_settings, [(RECORD, "test")])  # through host A
+    hits = client.get("/api/search?q=zebrafish").get_json()["hits"]
+    assert [h["key"] for h in hits] == ["newman2024zebra"]
+    with db.session_scope(other) as session:
+        assert writer.status(other, session).ok  # host B's index is at the store's generation
+
+    # A host further behind than the log reaches rebuilds (in the background) instead.
+    second = {**RECORD, "id": "newman2025quokka", "title": "Quokka massage for zebrafish"}
+    library.import_records(pg_settings, [(second, "test")])
+    with db.session_scope(pg_settings) as session:
+        session.exec(delete(Change))  # type: ignore[call-overload]
+    with db.session_scope(other) as session:
+        assert writer.catch_up(other, session) == "rebuilding"
+    for thread in threading.enumerate():
+        if thread.name == "kb-index-build":
+            thread.join(timeout=120)
+    hits = client.get("/api/search?q=zebrafish").get_json()["hits"]
+    assert {h["key"] for h in hits} == {"newman2024zebra", "newman2025quokka"}

@@ -64,8 +64,15 @@ def _numeric(style: StyleInfo) -> bool:
 
 def bibliography(keys: list[str], style: StyleInfo) -> dict[str, Any]:
     """Return a bibliography of some references in a style: text, safe HTML, download links."""
-    citation = formatted(keys, style) if keys else None
-    rich = formatted(keys, style, "html") if keys else None
+    citation = rich = None
+    if keys:
+        try:
+            references = citing.load_references(store.session(), keys)
+        except citing.UnknownKeys as error:
+            raise PageError(404, f"not in the library: {', '.join(error.keys)}") from error
+        # Loaded once for both formats; the in-text citation of them all is not shown here.
+        citation = citing.cite_references(references, style.name, "text", in_text=False)
+        rich = citing.cite_references(references, style.name, "html", in_text=False)
     joined = ",".join(keys)
     return {
         "keys": list(keys),

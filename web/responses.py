@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, Flask, Response, jsonify, render_template, request
+from flask import Blueprint, Flask, Response, jsonify, make_response, render_template, request
 from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
 from kb import grading
+from kb.search import IndexBuilding
 
 # No inline scripts or styles anywhere: every script and stylesheet is a static file.
 CSP = (
@@ -29,6 +30,7 @@ NEXT_STEPS = {
     404: "Search the library, or start from the list of conditions.",
     405: "Use the form on the page instead of typing the address.",
     413: "Send a shorter list: split it into parts and check each part.",
+    503: "Wait a few seconds and reload the page: the library is getting ready.",
     500: "Try again in a moment; if it keeps happening, tell whoever runs this library.",
 }
 TITLES = {
@@ -36,6 +38,7 @@ TITLES = {
     404: "Not found",
     405: "Not allowed here",
     413: "Too much text",
+    503: "Getting ready",
     500: "Something went wrong",
 }
 
@@ -95,6 +98,13 @@ def _http_error(error: HTTPException) -> Response | tuple[str, int]:
     return error_response(status, message)
 
 
+def _index_building(error: IndexBuilding) -> Response:
+    # Built at start-up by a background thread; answering now beats holding the request.
+    response = make_response(error_response(503, str(error)))
+    response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
 def _unexpected(error: Exception) -> Response | tuple[str, int]:
     # Logged with its traceback for whoever runs the site; the visitor gets no internals.
     from flask import current_app
@@ -149,6 +159,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(counted)
     app.context_processor(_labels)
     app.register_error_handler(PageError, _page_error)
+    app.register_error_handler(IndexBuilding, _index_building)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
     app.after_request(_security_headers)

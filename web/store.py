@@ -32,13 +32,17 @@ def close_session(_error: BaseException | None = None) -> None:
         opened.close()
 
 
-def ensure_ready(store: Settings) -> None:
-    """Create and load the store if it does not exist, and bring the index up to date."""
+def ensure_ready(store: Settings) -> threading.Thread | None:
+    """Create and load the store if it does not exist, and bring the index up to date.
+
+    A missing index is built by a background thread (seconds at 100,000 references): searches
+    meanwhile answer 503 with Retry-After, never waiting inside the request. The thread is
+    returned (None when the index was there and was brought up to date here).
+    """
     if not db.store_exists(store):
         library.init(store)
     db.create_schema(store)  # a store made by an earlier version gets its new tables and indexes
-    with db.session_scope(store) as opened:
-        search_index.ensure_current(store, opened)
+    return search_index.prepare(store)
 
 
 def init_app(app: Flask) -> None:
@@ -47,15 +51,18 @@ def init_app(app: Flask) -> None:
         data_dir=app.config.get("KB_DATA_DIR"), database_url=app.config.get("KB_DATABASE_URL")
     )
     app.extensions["kb.settings"] = store
-    ensure_ready(store)
+    building = ensure_ready(store)
+    app.extensions["kb.index_build"] = building
     app.teardown_appcontext(close_session)
     if app.config.get("KB_WARM_CITATIONS", True):
         # Warm the caches in the background, pages working meanwhile: the index's per-document
         # columns (~1 s at 100,000 references, else paid by the first search) and the default
         # bibliographies (the first visitor of a condition page would wait ~10 ms a reference).
-        threading.Thread(target=_warm, args=(store,), name="kb-warm", daemon=True).start()
+        threading.Thread(target=_warm, args=(store, building), name="kb-warm", daemon=True).start()
 
 
-def _warm(store: Settings) -> None:
-    search_index.warm(store)
+def _warm(store: Settings, building: threading.Thread | None) -> None:
     citing.warm(store)
+    if building is not None:
+        building.join()
+    search_index.warm(store)

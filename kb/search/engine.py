@@ -51,7 +51,7 @@ from kb.search.schema import (
 from kb.search.segments import leaves
 from kb.search.snippets import Snippet, opening, snippet
 from kb.search.whoosh_codec import field_b
-from kb.search.writer import rebuild
+from kb.search.writer import IndexBuilding, building, catch_up_now_and_then, rebuild
 
 # Phrase candidates (in one segment) up to which a word's positions are read for them alone;
 # above, the word's every position is read once (~0.15 s per million) and kept in the cache.
@@ -428,10 +428,19 @@ class View:
 
 
 def view(settings: Settings, session: Session | None = None) -> View:
-    """Return a consistent view of the current index (built first when missing and a store is given)."""
+    """Return a consistent view of the current index (built first when missing and a store is given;
+    ``IndexBuilding`` when a background build of it is under way)."""
     h = handle.of(settings)
     if session is not None and not h.exists():
+        if building(settings):
+            raise IndexBuilding(
+                "The search index is being built; searching works again in a moment."
+            )
         rebuild(settings, session)
+        h = handle.of(settings)
+    elif session is not None:
+        # Another host on the same store may have written: its keys come from the change log.
+        catch_up_now_and_then(settings, session)
         h = handle.of(settings)
     return View(h, session)
 

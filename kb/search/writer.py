@@ -8,9 +8,12 @@ store's. Both writers go through the bulk writer (``kb.search.bulk``).
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import islice
@@ -39,6 +42,7 @@ HELPER_MINIMUM = 1000  # fewer references than this left for a helper process: n
 FEW_CANDIDATES = 64
 FOLD_AT = 24  # small segments (one per update) before an update re-indexes their documents
 SMALL = 500  # documents in a segment that counts as small
+WRITE_WAIT = 10.0  # seconds an update waits for another process's index writer
 
 
 def _small_segment_keys(writer: Any) -> list[str]:
@@ -70,7 +74,9 @@ def _drop_emptied(writer: Any, segments: list[Any]) -> list[Any]:
     return [segment for segment in segments if segment.doc_count() > 0]
 
 
-def sync(settings: Settings, session: Session, keys: Iterable[str]) -> None:
+def sync(
+    settings: Settings, session: Session, keys: Iterable[str], generation: int | None = None
+) -> None:
     """Re-index these references (and the vocabulary when it changed); record the generation.
 
     One writer and one commit for any number of keys; the documents of small segments left by
@@ -91,7 +97,7 @@ def sync(settings: Settings, session: Session, keys: Iterable[str]) -> None:
         # Separate segment files, not one compound file: opening a reader on a compound segment
         # copies its term index into memory (~0.5 s at 100,000 references), and every update
         # opens one to delete the old document, and every search after it opens another.
-        writer = ix.writer(timeout=10.0, limitmb=128, compound=False)
+        writer = ix.writer(timeout=WRITE_WAIT, limitmb=128, compound=False)
         try:
             folded = _small_segment_keys(writer)
             vocabulary_folded = any(":" in key for key in folded)
@@ -113,7 +119,9 @@ def sync(settings: Settings, session: Session, keys: Iterable[str]) -> None:
             raise
         # Segments whose every document was re-indexed above are dropped (their files go too).
         writer.commit(mergetype=_drop_emptied)
-        write_meta(settings.index_dir, db.generation(session), signature)
+        if generation is None:
+            generation = db.generation(session)
+        write_meta(settings.index_dir, generation, signature)
 
 
 def common_words(settings: Settings) -> frozenset[str]:
@@ -168,6 +176,11 @@ def rebuild(settings: Settings, session: Session, progress: Progress | None = No
     pool. The common words are counted once the first ``COMMON_SAMPLE`` references are in.
     Above ``BIG`` references a second process (``Helper``) writes the later half meanwhile.
     """
+    with build_lock(settings):
+        return _rebuild(settings, session, progress)
+
+
+def _rebuild(settings: Settings, session: Session, progress: Progress | None) -> int:
     total = session.exec(select(func.count()).select_from(Reference)).one()
     folder = settings.index_dir
     folder.parent.mkdir(parents=True, exist_ok=True)
@@ -308,6 +321,13 @@ def status(settings: Settings, session: Session) -> IndexStatus:
         return result
     if result.generation is None:
         result.problems.append("index carries no generation: run `kb reindex`")
+    elif result.generation > store_generation:
+        # Only a process killed between an index commit and a store commit (the order of an
+        # earlier version) leaves this: the index may hold references the store never kept.
+        result.problems.append(
+            f"index is ahead of the store (generation {result.generation}, store "
+            f"{store_generation}): it may hold writes the store lacks; run `kb reindex`"
+        )
     elif result.generation != store_generation:
         result.problems.append(
             f"index is stale (generation {result.generation}, store {store_generation}): run `kb reindex`"
@@ -321,18 +341,135 @@ def status(settings: Settings, session: Session) -> IndexStatus:
 
 def ensure_current(settings: Settings, session: Session) -> bool:
     """Rebuild the index when it is missing, stale or unreadable; return whether it did."""
-    if status(settings, session).ok:
-        return False
-    rebuild(settings, session)
-    return True
+    with build_lock(settings):  # a rebuild under way in another thread is waited for
+        if status(settings, session).ok:
+            return False
+        rebuild(settings, session)
+        return True
+
+
+CATCH_UP_EVERY = 2.0  # seconds between a searcher's looks at the store's generation
+_looked: dict[Path, float] = {}
+_catching_up: set[Path] = set()
+
+
+def catch_up(settings: Settings, session: Session) -> str:
+    """Bring an index behind the store (another host wrote) up to date from the change log.
+
+    The keys changed since the index's generation are re-indexed (one ``sync``); when the log
+    no longer reaches back, or the index is ahead or of another schema, it is rebuilt in a
+    background thread, searches using the old index meanwhile. Returns what was done:
+    "current", "synced", "rebuilding" or "busy" (another thread of this process is at it).
+    """
+    folder = settings.index_dir
+    with _guard:
+        if folder in _catching_up or folder in _building:
+            return "busy"
+        _catching_up.add(folder)
+    try:
+        h = handle.of(settings)
+        meta = h.meta()[0]
+        ours = meta.get("generation")
+        store = db.generation(session)
+        if ours == store and h.current_schema():
+            return "current"
+        keys = None
+        if isinstance(ours, int) and ours < store and h.current_schema():
+            keys = db.changes_since(session, ours, store)
+        if keys is None:
+            build_in_background(settings)
+            return "rebuilding"
+        sync(settings, session, keys, generation=store)
+        return "synced"
+    finally:
+        with _guard:
+            _catching_up.discard(folder)
+
+
+def catch_up_now_and_then(settings: Settings, session: Session) -> None:
+    """Catch up (``catch_up``) at most once every ``CATCH_UP_EVERY`` seconds per index folder.
+
+    A search costs one clock read; once in two seconds, one query of the store's generation.
+    A failure (another process holds the index writer) is left to the next look.
+    """
+    now = time.monotonic()
+    folder = settings.index_dir
+    if now - _looked.get(folder, float("-inf")) < CATCH_UP_EVERY:
+        return
+    _looked[folder] = now
+    try:
+        catch_up(settings, session)
+    except Exception:
+        logging.getLogger(__name__).exception("catching up the index at %s failed", folder)
+
+
+class IndexBuilding(Exception):
+    """The index is missing and a background thread is building it: ask again shortly."""
+
+    retry_after = 10  # seconds a client is told to wait before asking again
+
+
+_building: set[Path] = set()  # index folders a background build is making
+_build_locks: dict[Path, threading.RLock] = {}
+_guard = threading.Lock()
+
+
+def build_lock(settings: Settings) -> threading.RLock:
+    """Return the lock a rebuild of this index folder holds while it works (one at a time in a
+    process: they share the ``.index-building-PID`` folder)."""
+    with _guard:
+        return _build_locks.setdefault(settings.index_dir, threading.RLock())
+
+
+def building(settings: Settings) -> bool:
+    """Tell whether a background build of this (missing) index is under way."""
+    return settings.index_dir in _building
+
+
+def build_in_background(settings: Settings) -> threading.Thread:
+    """Bring the index up to date in a thread; a search of a missing one meanwhile raises
+    ``IndexBuilding`` instead of building it inside the request (seconds at 100,000)."""
+    with _guard:
+        _building.add(settings.index_dir)
+
+    def run() -> None:
+        try:
+            with build_lock(settings), db.session_scope(settings) as session:
+                ensure_current(settings, session)
+        finally:
+            with _guard:
+                _building.discard(settings.index_dir)
+
+    thread = threading.Thread(target=run, name="kb-index-build", daemon=True)
+    thread.start()
+    return thread
+
+
+def prepare(settings: Settings) -> threading.Thread | None:
+    """Make the index ready at start-up: one on disk is brought up to date here; a missing one
+    is built by a background thread, returned (searches meanwhile raise ``IndexBuilding``)."""
+    if not handle.of(settings).exists():
+        return build_in_background(settings)
+    with db.session_scope(settings) as session:
+        ensure_current(settings, session)
+    return None
 
 
 __all__ = [
     "BIG",
+    "CATCH_UP_EVERY",
     "FOLD_AT",
+    "WRITE_WAIT",
+    "IndexBuilding",
     "IndexStatus",
+    "build_in_background",
+    "build_lock",
+    "building",
+    "catch_up",
+    "catch_up_now_and_then",
     "common_words",
     "ensure_current",
+    "prepare",
     "rebuild",
     "remove_leftovers",
     "status",
