@@ -23,6 +23,13 @@ def copied(page, textarea: str) -> str:  # type: ignore[no-untyped-def]
         return str(page.input_value(textarea))
 
 
+def unfold_filters(page) -> None:  # type: ignore[no-untyped-def]
+    """Open a condition's filters where a phone shows them folded; a wide screen has them open."""
+    panel = page.locator("details.filters-panel")
+    if panel.get_attribute("open") is None:
+        panel.locator("summary").click()
+
+
 def test_therapist_downloads_tmj_trials_in_ama(
     page, shoot, assert_accessible, tmp_path: Path
 ) -> None:
@@ -33,8 +40,10 @@ def test_therapist_downloads_tmj_trials_in_ama(
     page.wait_for_url("**/conditions/tmj-tmd")
     assert page.get_by_role("heading", level=1).inner_text().startswith("Temporomandibular")
     assert_accessible(page)
+    unfold_filters(page)  # a phone folds them into one line above the studies
     page.get_by_role("link", name="Randomised controlled trial (3)").click()
     page.wait_for_url("**design=rct**")
+    unfold_filters(page)
     page.get_by_role("link", name="supports (3)").click()
     page.wait_for_url("**finding=supports**")
     rows = page.locator("table.studies tbody tr")
