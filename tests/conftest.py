@@ -51,3 +51,23 @@ def session(settings: Settings):
 
     with db.session_scope(settings) as s:
         yield s
+
+
+@pytest.fixture
+def app(settings: Settings):  # type: ignore[no-untyped-def]
+    """Return the web app over the test's own store and index."""
+    from web import create_app
+
+    return create_app(
+        {
+            "TESTING": True,
+            "KB_DATA_DIR": str(settings.data_dir),
+            "KB_DATABASE_URL": settings.database_url,
+            "KB_WARM_CITATIONS": False,  # no background thread outliving the test's folder
+        }
+    )
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    return app.test_client()

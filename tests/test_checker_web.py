@@ -4,25 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from web import create_app
-
 SHERMAN = (
     "Sherman KJ, Cherkin DC, Hawkes RJ, Miglioretti DL, Deyo RA. Randomized trial of therapeutic "
     "massage for chronic neck pain. Clin J Pain. 2009;25(3):233-8."
 )
-
-
-@pytest.fixture
-def client(settings):  # type: ignore[no-untyped-def]
-    app = create_app(
-        {
-            "TESTING": True,
-            "KB_DATA_DIR": str(settings.data_dir),
-            "KB_DATABASE_URL": settings.database_url,
-            "KB_WARM_CITATIONS": False,
-        }
-    )
-    return app.test_client()
 
 
 # --- the checker API ---------------------------------------------------------------------------

@@ -13,7 +13,6 @@ from click.testing import CliRunner
 from kb.cli import cli
 from kb.config import Settings
 from references.clusters import CitationError, CiteItem, Cluster, cite_document, positions
-from web import create_app
 
 DATA = Path(__file__).parent / "fixtures" / "shared-data"
 with open(DATA / "library.json", encoding="utf-8") as f:
@@ -159,19 +158,6 @@ def test_kb_cite_refuses_a_bad_label(settings: Settings) -> None:
     result = _run(settings, "cite", SHERMAN, "--locator", "3", "--label", "pgae")
     assert result.exit_code == 1
     assert "unknown locator label 'pgae'" in result.output
-
-
-@pytest.fixture
-def client(settings: Settings):  # type: ignore[no-untyped-def]
-    app = create_app(
-        {
-            "TESTING": True,
-            "KB_DATA_DIR": str(settings.data_dir),
-            "KB_DATABASE_URL": settings.database_url,
-            "KB_WARM_CITATIONS": False,
-        }
-    )
-    return app.test_client()
 
 
 def test_reference_page_cites_a_page_beside_the_entry(client) -> None:  # type: ignore[no-untyped-def]

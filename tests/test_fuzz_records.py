@@ -143,16 +143,6 @@ def test_odd_records_are_refused_in_one_line_or_render_everywhere(
 
 
 @pytest.fixture
-def web(settings: Settings) -> Any:
+def web(client: Any) -> Any:
     """Return a test client of the app over the test's store."""
-    from web import create_app
-
-    app = create_app(
-        {
-            "TESTING": True,
-            "KB_DATA_DIR": str(settings.data_dir),
-            "KB_DATABASE_URL": settings.database_url,
-            "KB_WARM_CITATIONS": False,  # no background thread outliving the test's folder
-        }
-    )
-    return app.test_client()
+    return client

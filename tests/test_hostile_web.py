@@ -16,21 +16,6 @@ import pytest
 
 from kb import library
 from kb.config import Settings
-from web import create_app
-
-
-@pytest.fixture
-def client(settings: Settings) -> Any:
-    app = create_app(
-        {
-            "TESTING": True,
-            "KB_DATA_DIR": str(settings.data_dir),
-            "KB_DATABASE_URL": settings.database_url,
-            "KB_WARM_CITATIONS": False,  # no background thread outliving the test's folder
-        }
-    )
-    return app.test_client()
-
 
 DEEP = "[" * 100_000 + "]" * 100_000
 BAD_BODIES = [

@@ -193,25 +193,6 @@ def kb(settings: Settings, *args: str):  # type: ignore[no-untyped-def]
     return CliRunner().invoke(cli, ["--data-dir", str(settings.data_dir), *args])
 
 
-@pytest.fixture
-def app(settings: Settings):  # type: ignore[no-untyped-def]
-    from web import create_app
-
-    return create_app(
-        {
-            "TESTING": True,
-            "KB_DATA_DIR": str(settings.data_dir),
-            "KB_DATABASE_URL": settings.database_url,
-            "KB_WARM_CITATIONS": False,  # no background thread outliving the test's folder
-        }
-    )
-
-
-@pytest.fixture
-def client(app):  # type: ignore[no-untyped-def]
-    return app.test_client()
-
-
 # The validation itself, without a store -------------------------------------------------
 
 

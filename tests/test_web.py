@@ -7,24 +7,6 @@ import pytest
 from kb import library
 from web import create_app
 
-
-@pytest.fixture
-def app(settings):
-    return create_app(
-        {
-            "TESTING": True,
-            "KB_DATA_DIR": str(settings.data_dir),
-            "KB_DATABASE_URL": settings.database_url,
-            "KB_WARM_CITATIONS": False,  # no background thread outliving the test's folder
-        }
-    )
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
 PAGES = [
     pytest.param("/", "What does the research say", id="home"),
     pytest.param("/about", "not medical advice", id="about"),

@@ -5,10 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
-from web import create_app
-
 TEMPLATES = Path(__file__).resolve().parents[1] / "web" / "templates"
 NOUNS = (
     "studies|entries|results|references|findings|conditions|techniques|rows|trials|reviews|"
@@ -29,19 +25,6 @@ BLOCK = re.compile(
     r"</?(?:p|div|li|td|th|tr|h\d|caption|section|nav|ul|ol|dl|dt|dd|table|label|option|legend|"
     r"aside|header|footer|main|form|fieldset|button|summary|details|select|textarea)\b[^>]*>"
 )
-
-
-@pytest.fixture
-def client(settings):
-    app = create_app(
-        {
-            "TESTING": True,
-            "KB_DATA_DIR": str(settings.data_dir),
-            "KB_DATABASE_URL": settings.database_url,
-            "KB_WARM_CITATIONS": False,
-        }
-    )
-    return app.test_client()
 
 
 def visible_text(html: str) -> str:
