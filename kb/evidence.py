@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 from kb import grading, summaries
 from kb.models import Condition, Evidence, EvidenceModalityLink, Modality, Reference
 from kb.provenance import provenance
-from kb.studies import StudyRow, group_rank, groups_of, load_rows, short_authors
+from kb.studies import StudyRow, counts_table, group_rank, groups_of, load_rows, short_authors
 from kb.summaries import superseded_by
 
 Json = dict[str, Any]
@@ -181,22 +181,7 @@ def _counts(session: Session, where: list[Any]) -> Json:
         .where(*where)
         .group_by(Reference.design, Evidence.finding)
     ).all()
-    counts = {(d, f): n for d, f, n in found}
-    designs = sorted({d for d, _ in counts}, key=lambda d: (grading.level_of(d), d))
-    return {
-        "findings": [{"value": f, "label": grading.FINDING_LABELS[f]} for f in grading.FINDINGS],
-        "designs": [
-            {
-                "value": d,
-                "label": grading.DESIGN_LABELS.get(d, d or "not classified"),
-                "level": grading.level_of(d),
-                "counts": {f: counts.get((d, f), 0) for f in grading.FINDINGS},
-                "total": sum(counts.get((d, f), 0) for f in grading.FINDINGS),
-            }
-            for d in designs
-        ],
-        "totals": {f: sum(counts.get((d, f), 0) for d in designs) for f in grading.FINDINGS},
-    }
+    return counts_table({(d, f): n for d, f, n in found})
 
 
 def _facet(pairs: Iterable[tuple[str, str, int]], selected: Sequence[str]) -> list[Json]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -313,9 +313,12 @@ def load_rows(
 
 def finding_design_counts(rows: Iterable[StudyRow]) -> Json:
     """Count rows by design (strongest first) x finding, with the labels a table needs."""
-    rows = list(rows)
-    counts = Counter((r.design, r.finding) for r in rows)
-    designs = sorted({r.design for r in rows}, key=lambda d: (grading.level_of(d), d))
+    return counts_table(Counter((r.design, r.finding) for r in rows))
+
+
+def counts_table(counts: Mapping[tuple[str, str], int]) -> Json:
+    """Lay out (design, finding) -> rows as a table: designs strongest first, with labels."""
+    designs = sorted({d for d, _ in counts}, key=lambda d: (grading.level_of(d), d))
     return {
         "findings": [{"value": f, "label": grading.FINDING_LABELS[f]} for f in grading.FINDINGS],
         "designs": [
@@ -323,10 +326,10 @@ def finding_design_counts(rows: Iterable[StudyRow]) -> Json:
                 "value": d,
                 "label": grading.DESIGN_LABELS.get(d, d or "not classified"),
                 "level": grading.level_of(d),
-                "counts": {f: counts[(d, f)] for f in grading.FINDINGS},
-                "total": sum(counts[(d, f)] for f in grading.FINDINGS),
+                "counts": {f: counts.get((d, f), 0) for f in grading.FINDINGS},
+                "total": sum(counts.get((d, f), 0) for f in grading.FINDINGS),
             }
             for d in designs
         ],
-        "totals": {f: sum(counts[(d, f)] for d in designs) for f in grading.FINDINGS},
+        "totals": {f: sum(counts.get((d, f), 0) for d in designs) for f in grading.FINDINGS},
     }
