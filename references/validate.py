@@ -13,7 +13,8 @@ After it a record can be trusted by every page, citation and export:
 - CSL's text and number variables are text (a number becomes text); ``keywords`` is a list of
   text; ``custom`` (BibTeX fields CSL has no variable for) maps names to text;
 - the ``kb`` block is an object: ``n`` a whole number, ``design`` text, ``evidence`` a list of
-  objects whose ``modalities`` are distinct slugs (a slug listed twice is kept once).
+  objects with text fields. What a row must hold (comparator, results per technique, …) is the
+  knowledge base's rule, checked by ``kb.records.row_problem``.
 
 Whatever cannot be made so is a Failure naming the file, the line and the key, in one line.
 """
@@ -270,7 +271,7 @@ def validate(record: Any) -> Checked:
         elif name == "custom":
             out[name] = _custom(value)
         elif name == "kb":
-            out[name] = _kb(value, notes)
+            out[name] = _kb(value)
         else:
             out[name] = value  # a field CSL has none for: kept as the file gives it
     if "type" not in out:
@@ -307,6 +308,14 @@ def _names(value: Any, role: str, notes: list[str]) -> list[dict[str, Any]]:
         if not any(person.get(p) for p in NAME_PARTS):
             notes.append(f"{role} name {number} has no name part; left out")
             continue
+        parts = [p for p in NAME_PARTS if p != "literal" and p in person]
+        if "literal" in person and parts:
+            # CSL reads a literal name whole; parts beside it would make a second, different name.
+            for part in parts:
+                del person[part]
+            notes.append(
+                f"{role} name {number} has a literal name and name parts; kept the literal"
+            )
         names.append(person)
     return names
 
@@ -414,7 +423,7 @@ def _custom(value: Any) -> dict[str, str]:
     return {str(k): _text(v, f"'custom' field {k!r}") for k, v in value.items() if v is not None}
 
 
-def _kb(value: Any, notes: list[str]) -> dict[str, Any]:
+def _kb(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise Invalid(f"'kb' is not an object: {_show(value)}")
     meta = dict(value)
@@ -429,27 +438,17 @@ def _kb(value: Any, notes: list[str]) -> dict[str, Any]:
         rows = meta["evidence"]
         if not isinstance(rows, list):
             raise Invalid(f"kb 'evidence' is not a list of rows: {_show(rows)}")
-        meta["evidence"] = [_row(row, number, notes) for number, row in enumerate(rows, 1)]
+        meta["evidence"] = [_row(row, number) for number, row in enumerate(rows, 1)]
     return meta
 
 
-def _row(row: Any, number: int, notes: list[str]) -> dict[str, Any]:
+def _row(row: Any, number: int) -> dict[str, Any]:
     if not isinstance(row, dict):
         raise Invalid(f"kb evidence row {number} is not an object: {_show(row)}")
     row = dict(row)
     for name in _ROW_TEXT:
         if row.get(name) is not None:
             row[name] = _text(row[name], f"kb evidence row {number} {name!r}")
-    modalities = row.get("modalities")
-    if modalities is not None:
-        if isinstance(modalities, str):
-            modalities = [modalities]
-        if not isinstance(modalities, list):
-            raise Invalid(f"kb evidence row {number} 'modalities' is not a list of slugs")
-        slugs = [_text(m, f"kb evidence row {number} modality") for m in modalities]
-        row["modalities"] = list(dict.fromkeys(slugs))
-        if len(row["modalities"]) < len(slugs):
-            notes.append(f"kb evidence row {number} lists a modality twice; kept once")
     return row
 
 

@@ -219,3 +219,10 @@ def test_a_refusal_is_one_line() -> None:
     with pytest.raises(Invalid) as caught:
         validate(item(issued={"date-parts": [["a" * 500]]}))
     assert "\n" not in str(caught.value) and len(str(caught.value)) < 200
+
+
+def test_a_literal_name_with_name_parts_keeps_the_literal() -> None:
+    # Found by the hypothesis test: citeproc-py cannot render a name holding both.
+    done = validate(item(author=[{"literal": "EMT Working Group", "family": "Doe", "given": "J"}]))
+    assert done.record["author"] == [{"literal": "EMT Working Group"}]
+    assert done.notes == ["author name 1 has a literal name and name parts; kept the literal"]
